@@ -1,0 +1,3 @@
+"""QuantumTrade: an AI-assisted algorithmic trading backend."""
+
+__version__ = "0.1.0"

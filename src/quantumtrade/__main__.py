@@ -1,0 +1,3 @@
+from quantumtrade.cli import app
+
+app()

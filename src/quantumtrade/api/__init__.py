@@ -1,0 +1,1 @@
+"""HTTP and WebSocket API: the app factory, routers, schemas and middleware."""

@@ -1,0 +1,266 @@
+"""The app factory: the composition root that builds every shared resource and wires the API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import structlog
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from quantumtrade import __version__
+from quantumtrade.api.errors import install_error_handlers
+from quantumtrade.api.middleware import (
+    BodySizeLimitMiddleware,
+    RateLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
+from quantumtrade.api.routers import alerts as alerts_router
+from quantumtrade.api.routers import auth as auth_router
+from quantumtrade.api.routers import market as market_router
+from quantumtrade.api.routers import system as system_router
+from quantumtrade.api.ws import router as ws_router
+from quantumtrade.core.settings import Settings, load_settings, parse_rate_rule
+from quantumtrade.db import migrate, timeseries
+from quantumtrade.db.bar_store import StoredBars
+from quantumtrade.db.engine import create_engine, create_session_factory
+from quantumtrade.domain.clock import Clock, SystemClock
+from quantumtrade.infra.bus import create_bus
+from quantumtrade.infra.cache import create_cache
+from quantumtrade.infra.logging import configure_logging, install_system_log_sink
+from quantumtrade.infra.metrics import Metrics
+from quantumtrade.infra.ratelimit import RateLimiter
+from quantumtrade.marketdata.registry import SourceFactory, SourceRouter
+from quantumtrade.marketdata.simulator.source import SimulatedMarket
+from quantumtrade.marketdata.source import SymbolInfo
+from quantumtrade.services import realtime
+from quantumtrade.services._tasks import stop_if_cancelled
+from quantumtrade.services.container import Container
+from quantumtrade.services.notifier import OutboxNotifier
+
+log = structlog.get_logger(__name__)
+
+PARTITION_MAINTENANCE_SECONDS = 6 * 3600
+SHUTDOWN_GRACE_SECONDS = 5.0
+
+
+async def _migrate_embedded(container: Container) -> None:
+    """Bring the embedded database to the latest schema; one process at a time."""
+    settings = container.settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock_path = Path(settings.data_dir) / ".migrate.lock"
+    with lock_path.open("w") as lock:
+        await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+        try:
+            await migrate.upgrade(container.engine)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+async def _every(seconds: float, name: str, job: Callable[[], Awaitable[object]]) -> None:
+    """Run ``job`` now and then every ``seconds``; a failure is logged, never fatal."""
+    while True:
+        try:
+            await job()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background job failed", job=name)
+        stop_if_cancelled()
+        await asyncio.sleep(seconds)
+
+
+def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
+    """Create the shared resources (nothing connects until first use)."""
+    engine = create_engine(
+        settings.sqlalchemy_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        echo=settings.db_echo,
+    )
+    clock = clock or SystemClock()
+    return Container(
+        settings=settings,
+        engine=engine,
+        session_factory=create_session_factory(engine),
+        cache=create_cache(settings),
+        bus=create_bus(settings),
+        clock=clock,
+        metrics=Metrics(),
+        notifier=OutboxNotifier(settings.environment),
+        market=build_market(settings, engine, clock),
+    )
+
+
+def build_market(settings: Settings, engine: AsyncEngine, clock: Clock) -> SourceRouter:
+    """Create the market data sources and route each symbol to the configured one."""
+    simulator = SimulatedMarket(
+        seed=settings.market_seed,
+        clock=clock,
+        always_open=settings.market_always_open,
+        ticks_per_second=settings.market_ticks_per_second,
+    )
+    file_symbols = [
+        key
+        for key, name in settings.market_data_sources.items()
+        if name == "file" and key not in ("us_equity", "crypto")
+    ]
+    stored = StoredBars(
+        engine,
+        symbols=file_symbols,
+        describe=lambda symbol: SymbolInfo(
+            symbol=symbol,
+            name=symbol,
+            asset_class="crypto" if "/" in symbol else "us_equity",
+            exchange="FILE",
+        ),
+    )
+    factories: dict[str, SourceFactory] = {"simulator": lambda: simulator, "file": lambda: stored}
+    alpaca = _alpaca_factory(settings)
+    if alpaca is not None:
+        factories["alpaca"] = alpaca
+    default = settings.market_data_default_source or ("alpaca" if alpaca else "simulator")
+    return SourceRouter(
+        factories,
+        default=default,
+        routes=settings.market_data_sources,
+        calendar=simulator.calendar,
+    )
+
+
+def _alpaca_factory(settings: Settings) -> SourceFactory | None:
+    """Return a factory of the Alpaca source when credentials are set and the adapter exists."""
+    if not settings.alpaca_configured:
+        return None
+    # Imported here so the SDK loads only when Alpaca is in use.
+    from quantumtrade.marketdata.alpaca import AlpacaConfig, AlpacaMarketData
+
+    config = AlpacaConfig(
+        api_key=settings.alpaca_api_key or "",
+        secret_key=settings.alpaca_secret_key or "",
+        feed=settings.alpaca_feed,
+        data_url=settings.alpaca_data_url,
+        stream_url=settings.alpaca_stream_url,
+        crypto_stream_url=settings.alpaca_stream_url,
+    )
+    return lambda: AlpacaMarketData(config)
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """Build the FastAPI application for ``settings`` (read from the environment if omitted)."""
+    settings = settings or load_settings()
+    container = build_container(settings, clock=clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sink = install_system_log_sink(settings)
+        app.state.system_log_sink = sink
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            if settings.should_auto_migrate:
+                await _migrate_embedded(container)
+            tasks.append(asyncio.create_task(sink.run_writer(container.session_factory)))
+            for name, job in container.background_jobs.items():
+                tasks.append(asyncio.create_task(job(), name=name))
+            if not settings.is_sqlite:
+                tasks.append(
+                    asyncio.create_task(
+                        _every(
+                            PARTITION_MAINTENANCE_SECONDS,
+                            "partition maintenance",
+                            lambda: timeseries.maintain_partitions(
+                                container.engine,
+                                now=container.clock.now(),
+                                months_ahead=settings.partition_months_ahead,
+                            ),
+                        )
+                    )
+                )
+            log.info(
+                "server ready",
+                version=__version__,
+                environment=settings.environment.value,
+                database=container.engine.dialect.name,
+                cache=container.cache.backend,
+            )
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                # Never let one stuck job keep the server from exiting.
+                _, stuck = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
+                for task in stuck:
+                    log.warning("background job did not stop in time", job=task.get_name())
+            with contextlib.suppress(Exception):
+                await sink.flush(container.session_factory)
+            logging.getLogger().removeHandler(sink)
+            await container.market.close()
+            await container.bus.close()
+            await container.cache.close()
+            await container.engine.dispose()
+
+    realtime.attach(container)
+
+    app = FastAPI(
+        title="QuantumTrade API",
+        version=__version__,
+        description=(
+            "AI-assisted algorithmic trading backend: auth, paper trading, market data, risk, "
+            "backtests. Errors always use the body "
+            '`{"error": {"code": ..., "message": ..., "details": ...}}`.'
+        ),
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    install_error_handlers(app)
+    app.include_router(auth_router.router)
+    app.include_router(system_router.router)
+    app.include_router(market_router.router)
+    app.include_router(alerts_router.router)
+    app.include_router(ws_router.router)
+
+    # Added innermost first: the request context wraps everything, so every answer is measured.
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=settings.cors_allow_credentials,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=[
+                "X-Request-ID",
+                "Retry-After",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+            ],
+        )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.rate_limit_enabled:
+        limiter = RateLimiter(
+            container.cache,
+            default=(settings.rate_limit_max, settings.rate_limit_window_seconds),
+            rules={
+                route: parse_rate_rule(rule, where=route)
+                for route, rule in settings.rate_limit_rules.items()
+            },
+        )
+        app.add_middleware(RateLimitMiddleware, limiter=limiter, trust_proxy=settings.trust_proxy)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestContextMiddleware, metrics=container.metrics)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Uvicorn factory: settings and logging from the environment."""
+    settings = load_settings()
+    configure_logging(settings, access_log=False)
+    return create_app(settings)

@@ -1,0 +1,80 @@
+"""Request dependencies as ``Annotated`` aliases: the only way routes reach shared resources."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quantumtrade.api.middleware import client_ip
+from quantumtrade.core.settings import Settings
+from quantumtrade.domain.errors import Unauthenticated
+from quantumtrade.services import auth
+from quantumtrade.services.container import Container
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def get_settings(container: ContainerDep) -> Settings:
+    return container.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def get_db(container: ContainerDep) -> AsyncIterator[AsyncSession]:
+    async with container.session_factory() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_db)]
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/login")
+
+
+async def get_principal(
+    db: SessionDep,
+    container: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> auth.Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated(
+            "Authentication required: send 'Authorization: Bearer <access token>'.",
+            code="missing_token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return await auth.authenticate(
+        db,
+        settings=container.settings,
+        access_token=credentials.credentials,
+        now=container.clock.now(),
+    )
+
+
+CurrentPrincipal = Annotated[auth.Principal, Depends(get_principal)]
+
+
+def get_client(request: Request, settings: SettingsDep) -> auth.ClientInfo:
+    return auth.ClientInfo(
+        ip=client_ip(request.scope, trust_proxy=settings.trust_proxy),
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+ClientDep = Annotated[auth.ClientInfo, Depends(get_client)]
+
+
+def get_login_guard(container: ContainerDep) -> auth.LoginGuard:
+    return auth.LoginGuard(container.cache, container.settings)
+
+
+LoginGuardDep = Annotated[auth.LoginGuard, Depends(get_login_guard)]

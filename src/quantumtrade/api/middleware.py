@@ -1,0 +1,221 @@
+"""Pure ASGI middleware: request context, security headers, rate limits, body size limit."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Iterable
+
+import structlog
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from quantumtrade.api.errors import error_response
+from quantumtrade.infra.logging import bind_request_context, clear_request_context
+from quantumtrade.infra.metrics import Metrics
+from quantumtrade.infra.ratelimit import RateLimiter
+from quantumtrade.infra.ratelimit import headers as rate_limit_headers
+
+log = structlog.get_logger("quantumtrade.access")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+# The set helmet.js sends by default.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';"
+        "frame-ancestors 'self';img-src 'self' data:;object-src 'none';script-src 'self';"
+        "script-src-attr 'none';style-src 'self' https: 'unsafe-inline';upgrade-insecure-requests"
+    ),
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Origin-Agent-Cluster": "?1",
+    "Referrer-Policy": "no-referrer",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+    "X-DNS-Prefetch-Control": "off",
+    "X-Download-Options": "noopen",
+    "X-Frame-Options": "SAMEORIGIN",
+    "X-Permitted-Cross-Domain-Policies": "none",
+    "X-XSS-Protection": "0",
+}
+# The interactive docs load their scripts and styles from a CDN.
+DOCS_CSP = (
+    "default-src 'self';img-src 'self' data: https:;script-src 'self' 'unsafe-inline' https:;"
+    "style-src 'self' 'unsafe-inline' https:;object-src 'none';frame-ancestors 'self'"
+)
+DOCS_PATHS = ("/docs", "/redoc")
+
+
+def client_ip(scope: Scope, *, trust_proxy: bool) -> str:
+    """Return the caller's IP: the first X-Forwarded-For hop only behind a trusted proxy."""
+    if trust_proxy:
+        for name, value in scope.get("headers", ()):
+            if name == b"x-forwarded-for":
+                first: str = value.decode("latin-1").split(",")[0].strip()
+                if first:
+                    return first
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+class RequestContextMiddleware:
+    """Give each request an id, log and measure it, and turn a crash into the uniform 500."""
+
+    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"").decode(
+            "latin-1"
+        )
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        bind_request_context(request_id)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                MutableHeaders(scope=message).append("X-Request-ID", request_id)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            log.error("unhandled error", path=scope.get("path"), exc_info=exc)
+            if response_started:
+                raise
+            status = 500
+            response = error_response(500, "internal_error", "An internal error occurred.")
+            await response(scope, receive, send_wrapper)
+        finally:
+            duration = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.metrics.observe_request(scope["method"], template, status, duration)
+            log.info(
+                "request",
+                method=scope["method"],
+                path=scope.get("path"),
+                status=status,
+                duration_ms=round(duration * 1000, 2),
+            )
+            clear_request_context()
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp, *, hsts: bool = True) -> None:
+        self.app = app
+        self.headers = dict(SECURITY_HEADERS)
+        if not hsts:
+            self.headers.pop("Strict-Transport-Security")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        is_docs = str(scope.get("path", "")).startswith(DOCS_PATHS)
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in self.headers.items():
+                    headers.setdefault(name, value)
+                if is_docs:
+                    headers["Content-Security-Policy"] = DOCS_CSP
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
+class RateLimitMiddleware:
+    """Answer 429 with ``Retry-After`` past the limit; send ``RateLimit-*`` headers always."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limiter: RateLimiter,
+        trust_proxy: bool,
+        exempt: Iterable[str] = ("/api/health", "/metrics"),
+    ) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.trust_proxy = trust_proxy
+        self.exempt = tuple(exempt)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = str(scope.get("path", ""))
+        if scope["type"] != "http" or scope["method"] == "OPTIONS" or path in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        result = await self.limiter.hit(
+            scope["method"], path, client_ip(scope, trust_proxy=self.trust_proxy)
+        )
+        extra = rate_limit_headers(result)
+        if not result.allowed:
+            response = error_response(
+                429,
+                "rate_limited",
+                f"Too many requests. Try again in {result.retry_after} seconds.",
+                {"limit": result.limit, "retry_after_seconds": result.retry_after},
+                extra,
+            )
+            await response(scope, receive, send)
+            return
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in extra.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
+class BodySizeLimitMiddleware:
+    """Refuse request bodies over ``max_bytes`` with 413, whether declared or streamed."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            response = error_response(
+                413,
+                "payload_too_large",
+                f"The request body exceeds the limit of {self.max_bytes} bytes.",
+                {"max_bytes": self.max_bytes},
+            )
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise HTTPException(
+                        413, f"The request body exceeds the limit of {self.max_bytes} bytes."
+                    )
+            return message
+
+        await self.app(scope, limited_receive, send)

@@ -1,0 +1,1 @@
+"""Backtesting: strategies producing target positions, and (later) the engine that trades them."""

@@ -1,0 +1,246 @@
+"""Numba kernels of the backtest engine: fill prices, fees and the bar loop.
+
+The price and fee arithmetic mirrors ``domain.execution`` in float64: fixed-bps slippage
+(``FixedBps``), the US tick grid rounded against the trader (``quantize_price``), and commissions
+rounded up to the cent then clamped (``PerShare`` and ``Percentage``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+FloatArray = npt.NDArray[np.float64]
+Int8Array = npt.NDArray[np.int8]
+
+# Prices and fees within this many ticks of a grid point count as on it, so float noise
+# (1.1 * 100 = 110.00000000000001) never rounds a whole cent up by another cent.
+_GRID_TOLERANCE = 1e-6
+
+EXIT_SIGNAL = 0
+EXIT_STOP = 1
+EXIT_TAKE_PROFIT = 2
+
+SIZE_FIXED_QTY = 0
+SIZE_FIXED_FRACTION = 1
+SIZE_VOL_TARGET = 2
+
+
+@njit(cache=True)
+def _to_grid(value: float, step: float, up: bool) -> float:  # pragma: no cover
+    units = value / step
+    nearest = np.round(units)
+    if abs(units - nearest) < _GRID_TOLERANCE:
+        units = nearest
+    return (math.ceil(units) if up else math.floor(units)) * step
+
+
+@njit(cache=True)
+def quantize_price(price: float, is_buy: bool) -> float:  # pragma: no cover
+    """Round ``price`` onto the tick grid against the trader (a buy up, a sell down)."""
+    step = 0.01 if price >= 1.0 else 0.0001
+    out = _to_grid(price, step, is_buy)
+    return max(out, 0.0001)
+
+
+@njit(cache=True)
+def fill_price(reference: float, is_buy: bool, slippage_bps: float) -> float:  # pragma: no cover
+    """Return the market fill price: ``reference`` moved adversely by bps, on the tick grid."""
+    adjustment = reference * slippage_bps * 1e-4
+    slipped = reference + adjustment if is_buy else reference - adjustment
+    return quantize_price(max(slipped, 0.0001), is_buy)
+
+
+@njit(cache=True)
+def _clamp_fee(amount: float, minimum: float, maximum: float) -> float:  # pragma: no cover
+    return min(max(_to_grid(amount, 0.01, True), minimum), maximum)
+
+
+@njit(cache=True)
+def commission(
+    qty: float,
+    price: float,
+    per_share: float,
+    per_share_min: float,
+    per_share_max: float,
+    percentage: float,
+    percentage_min: float,
+    percentage_max: float,
+) -> float:  # pragma: no cover
+    """Return the commission on one fill: a per-share part plus a percentage part."""
+    if qty == 0.0:
+        return 0.0
+    size = abs(qty)
+    return _clamp_fee(size * per_share, per_share_min, per_share_max) + _clamp_fee(
+        size * price * percentage, percentage_min, percentage_max
+    )
+
+
+@njit(cache=True)
+def _trailing_vol(close: FloatArray, end: int, lookback: int) -> float:  # pragma: no cover
+    # Standard deviation (ddof=1) of the close-to-close returns ending at bar ``end``.
+    if end < lookback or lookback < 2:
+        return np.nan
+    total = 0.0
+    total_sq = 0.0
+    for k in range(end - lookback + 1, end + 1):
+        r = close[k] / close[k - 1] - 1.0
+        total += r
+        total_sq += r * r
+    mean = total / lookback
+    var = (total_sq - lookback * mean * mean) / (lookback - 1)
+    return math.sqrt(var) if var > 0.0 else 0.0
+
+
+@njit(cache=True)
+def _fee(qty: float, price: float, fees: FloatArray) -> float:  # pragma: no cover
+    return commission(qty, price, fees[0], fees[1], fees[2], fees[3], fees[4], fees[5])
+
+
+@njit(cache=True)
+def _book_exit(
+    trades: FloatArray,
+    reasons: Int8Array,
+    row: int,
+    entry_idx: int,
+    exit_idx: int,
+    side: int,
+    qty: float,
+    entry_price: float,
+    entry_fee: float,
+    price: float,
+    reason: int,
+    fees: FloatArray,
+) -> float:  # pragma: no cover
+    # Record the closed trade in ``row`` and return the cash the exit fill brings in.
+    fee = _fee(qty, price, fees)
+    trades[row, 0] = entry_idx
+    trades[row, 1] = exit_idx
+    trades[row, 2] = side
+    trades[row, 3] = qty
+    trades[row, 4] = entry_price
+    trades[row, 5] = price
+    trades[row, 6] = entry_fee + fee
+    trades[row, 7] = side * qty * (price - entry_price) - entry_fee - fee
+    reasons[row] = reason
+    return side * qty * price - fee
+
+
+@njit(cache=True)
+def run_kernel(
+    open_: FloatArray,
+    high: FloatArray,
+    low: FloatArray,
+    close: FloatArray,
+    target: Int8Array,
+    fill_at_close: bool,
+    initial_cash: float,
+    sizing: int,
+    quantity: float,
+    fraction: float,
+    vol_target: float,
+    vol_lookback: int,
+    max_leverage: float,
+    periods_per_year: float,
+    stop_loss: float,
+    take_profit: float,
+    slippage_bps: float,
+    fees: FloatArray,
+) -> tuple[FloatArray, Int8Array, FloatArray, FloatArray, int]:  # pragma: no cover
+    """Trade ``target`` over the bars; return (trades, exit reasons, equity, position, count).
+
+    ``trades`` has one row per closed trade: entry index, exit index, side (+1/-1), qty,
+    entry price, exit price, fees, P&L. ``fees`` holds the six commission parameters.
+    ``stop_loss`` / ``take_profit`` are fractions of the entry price, NaN when off.
+    """
+    n = close.shape[0]
+    trades = np.empty((n + 1, 8), dtype=np.float64)
+    reasons = np.empty(n + 1, dtype=np.int8)
+    equity = np.empty(n, dtype=np.float64)
+    position = np.zeros(n, dtype=np.float64)
+    count = 0
+    cash = initial_cash
+    side = 0
+    qty = 0.0
+    entry_idx = 0
+    entry_price = 0.0
+    entry_fee = 0.0
+    acted = 0  # the target last acted on; a stopped-out trade waits for the signal to change
+    for i in range(n):
+        for phase in range(2):
+            # Phase 0 is the open, phase 1 the close; orders go out in the phase fill timing picks.
+            trade_now = (phase == 1) == fill_at_close
+            signal_bar = i if fill_at_close else i - 1
+            if phase == 1 and side != 0:
+                # Protective exits during the bar, before any order at its close.
+                reason = -1
+                price = 0.0
+                if side == 1:
+                    stop = entry_price * (1.0 - stop_loss)
+                    limit = entry_price * (1.0 + take_profit)
+                    if low[i] <= stop:
+                        reason = EXIT_STOP
+                        price = fill_price(min(open_[i], stop), False, slippage_bps)
+                    elif high[i] >= limit:
+                        reason = EXIT_TAKE_PROFIT
+                        price = quantize_price(max(open_[i], limit), False)
+                else:
+                    stop = entry_price * (1.0 + stop_loss)
+                    limit = entry_price * (1.0 - take_profit)
+                    if high[i] >= stop:
+                        reason = EXIT_STOP
+                        price = fill_price(max(open_[i], stop), True, slippage_bps)
+                    elif low[i] <= limit:
+                        reason = EXIT_TAKE_PROFIT
+                        price = quantize_price(min(open_[i], limit), True)
+                if reason >= 0:
+                    cash += _book_exit(
+                        trades, reasons, count, entry_idx, i, side, qty, entry_price, entry_fee,
+                        price, reason, fees,
+                    )  # fmt: skip
+                    count += 1
+                    side = 0
+                    qty = 0.0
+            if not trade_now or signal_bar < 0:
+                continue
+            desired = int(target[signal_bar])
+            if desired == acted:
+                continue
+            acted = desired
+            reference = close[i] if fill_at_close else open_[i]
+            if side != 0:
+                price = fill_price(reference, side == -1, slippage_bps)
+                cash += _book_exit(
+                    trades, reasons, count, entry_idx, i, side, qty, entry_price, entry_fee,
+                    price, EXIT_SIGNAL, fees,
+                )  # fmt: skip
+                count += 1
+                side = 0
+                qty = 0.0
+            if desired == 0:
+                continue
+            price = fill_price(reference, desired == 1, slippage_bps)
+            if sizing == SIZE_FIXED_QTY:
+                size = quantity
+            elif sizing == SIZE_FIXED_FRACTION:
+                size = math.floor(cash * fraction / price)
+            else:
+                vol = _trailing_vol(close, signal_bar, vol_lookback) * math.sqrt(periods_per_year)
+                if not vol > 0.0:
+                    continue
+                size = math.floor(min(vol_target / vol, max_leverage) * cash / price)
+            if size <= 0.0:
+                continue
+            fee = _fee(size, price, fees)
+            cash -= desired * size * price + fee
+            side = desired
+            qty = size
+            entry_idx = i
+            entry_price = price
+            entry_fee = fee
+        equity[i] = cash + side * qty * close[i]
+        position[i] = side * qty
+    return trades[:count], reasons[:count], equity, position, count

@@ -1,0 +1,260 @@
+"""The bar-by-bar backtest engine: target positions in, trades, equity and metrics out.
+
+Conventions:
+
+- ``signals[i]`` is the position to hold after bar ``i`` closes: ``+1`` long, ``0`` flat,
+  ``-1`` short. With ``fill_timing="next_open"`` (the default) it trades at bar ``i + 1``'s
+  open, so no decision uses a price it could not have seen; with ``"close"`` it trades at bar
+  ``i``'s close. An order goes out only when the signal changes: after a stop-loss or
+  take-profit exit the engine stays flat until the signal moves.
+- Sizing (whole shares for the two equity-based modes, rounded down):
+  ``"fixed_qty"`` trades ``quantity`` shares; ``"fixed_fraction"`` buys
+  ``floor(fraction * equity / fill price)`` shares; ``"vol_target"`` scales the notional to
+  ``min(vol_target / realised_vol, max_leverage) * equity`` where ``realised_vol`` is the
+  annualised standard deviation (ddof=1, ``sqrt(periods_per_year)``) of the last
+  ``vol_lookback`` close-to-close returns up to the signal bar; without that history (or with
+  zero volatility) it does not enter. Equity for sizing is the cash after closing any
+  position at the same fill; the entry commission is not reserved out of it.
+- Stop-loss and take-profit are fractions of the entry fill price, checked against each bar's
+  low and high after the entry fill (a fill at the open sees that bar's range; a fill at the
+  close does not). If both levels lie inside one bar, the stop is assumed to have hit first
+  (the bar's path is unknown, and assuming the worse outcome does not flatter the strategy).
+  A bar opening beyond the stop fills at the open. The stop exits as a market order, with
+  slippage; the take-profit as a limit order, at its level (or the better open) with no
+  slippage, as ``domain.execution.limit_fillable`` fills. Both land on the tick grid,
+  rounded against the trader.
+- Execution mirrors ``domain.execution`` so paper trading and backtests agree:
+  ``slippage_bps`` is ``FixedBps(bps)`` applied to the open or close (the reference price);
+  fill prices go on the US tick grid against the trader (``quantize_price`` with a side);
+  the commission is ``PerShare(per_share, per_share_min, per_share_max)`` plus
+  ``Percentage(percentage, percentage_min, percentage_max)`` on every fill, each rounded up
+  to the cent before clamping. Regulatory fees are not modelled.
+- A trade's ``pnl`` is net of its entry and exit fees; its ``fees`` column is their sum. The
+  equity curve is cash plus the position marked at each close, so when the run ends flat the
+  final equity equals ``initial_cash + trades.pnl.sum()``. A position open at the end stays
+  open (marked to market, not in ``trades``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from quantumtrade.backtest import _kernels
+from quantumtrade.backtest.strategies import from_dict, get_spec
+from quantumtrade.domain.metrics import TRADING_DAYS, performance_summary
+
+FillTiming = Literal["next_open", "close"]
+Sizing = Literal["fixed_qty", "fixed_fraction", "vol_target"]
+
+_SIZING_CODES: dict[str, int] = {
+    "fixed_qty": _kernels.SIZE_FIXED_QTY,
+    "fixed_fraction": _kernels.SIZE_FIXED_FRACTION,
+    "vol_target": _kernels.SIZE_VOL_TARGET,
+}
+EXIT_REASONS: dict[int, str] = {
+    _kernels.EXIT_SIGNAL: "signal",
+    _kernels.EXIT_STOP: "stop_loss",
+    _kernels.EXIT_TAKE_PROFIT: "take_profit",
+}
+TRADE_COLUMNS = [
+    "entry_time",
+    "exit_time",
+    "entry_index",
+    "exit_index",
+    "side",
+    "qty",
+    "entry_price",
+    "exit_price",
+    "fees",
+    "pnl",
+    "exit_reason",
+]
+BAR_COLUMNS = ("open", "high", "low", "close", "volume")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BacktestConfig:
+    """How the engine fills, sizes and charges; see the module docstring for the rules."""
+
+    initial_cash: float = 100_000.0
+    fill_timing: FillTiming = "next_open"
+    sizing: Sizing = "fixed_fraction"
+    quantity: float = 100.0
+    fraction: float = 1.0
+    vol_target: float = 0.15
+    vol_lookback: int = 20
+    max_leverage: float = 1.0
+    stop_loss: float | None = None
+    take_profit: float | None = None
+    slippage_bps: float = 0.0
+    per_share: float = 0.0
+    per_share_min: float = 0.0
+    per_share_max: float | None = None
+    percentage: float = 0.0
+    percentage_min: float = 0.0
+    percentage_max: float | None = None
+    periods_per_year: int = TRADING_DAYS
+
+    def __post_init__(self) -> None:
+        if self.fill_timing not in ("next_open", "close"):
+            raise ValueError(f"fill_timing must be next_open or close, got {self.fill_timing!r}")
+        if self.sizing not in _SIZING_CODES:
+            raise ValueError(f"sizing must be one of {sorted(_SIZING_CODES)}, got {self.sizing!r}")
+        if not self.initial_cash > 0.0:
+            raise ValueError("initial_cash must be positive")
+        if not (self.quantity > 0.0 and self.fraction > 0.0 and self.vol_target > 0.0):
+            raise ValueError("quantity, fraction and vol_target must be positive")
+        if self.vol_lookback < 2 or self.periods_per_year < 1 or not self.max_leverage > 0.0:
+            raise ValueError("need vol_lookback >= 2, periods_per_year >= 1, max_leverage > 0")
+        for name in ("stop_loss", "take_profit"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 < value < 1.0:
+                raise ValueError(f"{name} must be a fraction in (0, 1), got {value}")
+        for prefix in ("per_share", "percentage"):
+            rate, low = getattr(self, prefix), getattr(self, f"{prefix}_min")
+            high = getattr(self, f"{prefix}_max")
+            if rate < 0.0 or low < 0.0 or (high is not None and high < low):
+                raise ValueError(f"{prefix} needs rate >= 0 and 0 <= minimum <= maximum")
+        if self.slippage_bps < 0.0:
+            raise ValueError("slippage_bps must not be negative")
+
+    def fee_parameters(self) -> npt.NDArray[np.float64]:
+        """Return the six commission numbers the kernel takes (no maximum is infinity)."""
+        return np.array(
+            [
+                self.per_share,
+                self.per_share_min,
+                math.inf if self.per_share_max is None else self.per_share_max,
+                self.percentage,
+                self.percentage_min,
+                math.inf if self.percentage_max is None else self.percentage_max,
+            ],
+            dtype=np.float64,
+        )
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Closed trades (one row each), the equity curve at each close, positions and metrics.
+
+    ``trades`` columns: ``entry_time``, ``exit_time``, ``entry_index``, ``exit_index`` (bar
+    positions), ``side`` (+1 long, -1 short), ``qty`` (shares, positive), ``entry_price``,
+    ``exit_price``, ``fees`` (entry + exit commission), ``pnl`` (net of fees) and
+    ``exit_reason`` (``signal``, ``stop_loss`` or ``take_profit``). ``positions`` is the
+    signed share count held at each close; ``metrics`` is ``performance_summary`` of the
+    equity with the trades' P&L and the positions.
+    """
+
+    trades: pd.DataFrame
+    equity: pd.Series
+    positions: pd.Series
+    metrics: dict[str, float]
+
+
+def _column(bars: pd.DataFrame, name: str) -> npt.NDArray[np.float64]:
+    return np.ascontiguousarray(bars[name].to_numpy(dtype=np.float64))
+
+
+def _check_inputs(bars: pd.DataFrame, signals: npt.NDArray[np.int8]) -> None:
+    missing = [c for c in BAR_COLUMNS if c not in bars.columns]
+    if missing:
+        raise ValueError(f"bars lack column(s): {', '.join(missing)}")
+    if signals.shape != (len(bars),):
+        raise ValueError(f"signals must have shape ({len(bars)},), got {signals.shape}")
+    if len(bars) == 0:
+        raise ValueError("bars are empty")
+    index = bars.index
+    if not isinstance(index, pd.DatetimeIndex) or index.tz is None or str(index.tz) != "UTC":
+        raise ValueError("bars need a UTC DatetimeIndex")
+    prices = bars[["open", "high", "low", "close"]].to_numpy(dtype=np.float64)
+    if not (np.isfinite(prices).all() and (prices > 0.0).all()):
+        raise ValueError("open, high, low and close must be finite and positive")
+    if not np.isin(signals, (-1, 0, 1)).all():
+        raise ValueError("signals must be -1, 0 or +1")
+
+
+def run_backtest(
+    bars: pd.DataFrame, signals: npt.ArrayLike, config: BacktestConfig | None = None
+) -> BacktestResult:
+    """Trade the target positions ``signals`` over ``bars`` (open, high, low, close, volume)."""
+    config = config or BacktestConfig()
+    target = np.ascontiguousarray(np.asarray(signals), dtype=np.int8)
+    _check_inputs(bars, np.asarray(signals))
+    nan = math.nan
+    raw, reasons, equity_values, position_values, _ = _kernels.run_kernel(
+        _column(bars, "open"),
+        _column(bars, "high"),
+        _column(bars, "low"),
+        _column(bars, "close"),
+        target,
+        config.fill_timing == "close",
+        float(config.initial_cash),
+        _SIZING_CODES[config.sizing],
+        float(config.quantity),
+        float(config.fraction),
+        float(config.vol_target),
+        int(config.vol_lookback),
+        float(config.max_leverage),
+        float(config.periods_per_year),
+        nan if config.stop_loss is None else float(config.stop_loss),
+        nan if config.take_profit is None else float(config.take_profit),
+        float(config.slippage_bps),
+        config.fee_parameters(),
+    )
+    trades = _trade_frame(bars.index, raw, reasons)
+    equity = pd.Series(equity_values, index=bars.index, name="equity")
+    positions = pd.Series(position_values, index=bars.index, name="position")
+    metrics = performance_summary(
+        equity,
+        trades_pl=trades["pnl"].to_numpy(dtype=np.float64),
+        positions=position_values,
+        periods_per_year=config.periods_per_year,
+    )
+    return BacktestResult(trades=trades, equity=equity, positions=positions, metrics=metrics)
+
+
+def _trade_frame(
+    index: pd.Index, raw: npt.NDArray[np.float64], reasons: npt.NDArray[np.int8]
+) -> pd.DataFrame:
+    entry = raw[:, 0].astype(np.int64)
+    exit_ = raw[:, 1].astype(np.int64)
+    return pd.DataFrame(
+        {
+            "entry_time": index[entry],
+            "exit_time": index[exit_],
+            "entry_index": entry,
+            "exit_index": exit_,
+            "side": raw[:, 2].astype(np.int8),
+            "qty": raw[:, 3],
+            "entry_price": raw[:, 4],
+            "exit_price": raw[:, 5],
+            "fees": raw[:, 6],
+            "pnl": raw[:, 7],
+            "exit_reason": pd.Series(
+                [EXIT_REASONS[int(r)] for r in reasons], dtype="str", index=range(len(reasons))
+            ),
+        },
+        columns=TRADE_COLUMNS,
+    )
+
+
+def run_strategy(
+    bars: pd.DataFrame,
+    strategy_name: str,
+    params: Mapping[str, object] | None = None,
+    config: BacktestConfig | None = None,
+) -> BacktestResult:
+    """Compute the registered strategy's signals on ``bars`` and backtest them."""
+    spec = get_spec(strategy_name)
+    strategy = spec.bind(from_dict(strategy_name, params))
+    signals = strategy.signals(
+        _column(bars, "close"), _column(bars, "high"), _column(bars, "low"), _column(bars, "volume")
+    )
+    return run_backtest(bars, signals, config)

@@ -1,0 +1,1 @@
+"""Persistence: ORM tables, engine, repositories, migrations and time-series DDL."""

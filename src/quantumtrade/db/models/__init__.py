@@ -1,0 +1,41 @@
+"""ORM tables. Import this package to register every table on ``Base.metadata``."""
+
+from quantumtrade.db.models.analytics import (
+    AIDecision,
+    BacktestResult,
+    PerformanceMetric,
+    RiskMetric,
+)
+from quantumtrade.db.models.auth import (
+    AuthSession,
+    NotificationOutbox,
+    PasswordResetToken,
+    RefreshToken,
+    User,
+)
+from quantumtrade.db.models.base import Base, timeseries_tables
+from quantumtrade.db.models.market import Alert, MarketData, SentimentData
+from quantumtrade.db.models.system import SystemLog
+from quantumtrade.db.models.trading import Order, Portfolio, Position, Trade
+
+__all__ = [
+    "AIDecision",
+    "Alert",
+    "AuthSession",
+    "BacktestResult",
+    "Base",
+    "MarketData",
+    "NotificationOutbox",
+    "Order",
+    "PasswordResetToken",
+    "PerformanceMetric",
+    "Portfolio",
+    "Position",
+    "RefreshToken",
+    "RiskMetric",
+    "SentimentData",
+    "SystemLog",
+    "Trade",
+    "User",
+    "timeseries_tables",
+]

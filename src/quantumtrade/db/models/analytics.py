@@ -1,0 +1,94 @@
+"""AI decisions, backtests, and the risk and performance time series."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from quantumtrade.db.models.base import TIMESERIES_KEY, Base, created_at, uuid_pk
+from quantumtrade.db.types import JSONType, Money, UTCDateTime
+
+
+class AIDecision(Base):
+    __tablename__ = "ai_decisions"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    symbol: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    action: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    confidence: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    price: Mapped[Decimal | None] = mapped_column(Money())
+    reasoning: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    model_votes: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    executed: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    order_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    created_at: Mapped[datetime] = created_at()
+
+    __table_args__ = (sa.Index("ix_ai_decisions_symbol_time", "symbol", "created_at"),)
+
+
+class BacktestResult(Base):
+    __tablename__ = "backtest_results"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str | None] = mapped_column(sa.String(200))
+    strategy: Mapped[str] = mapped_column(sa.String(50), nullable=False)
+    symbols: Mapped[list[str]] = mapped_column(JSONType, nullable=False)
+    params: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+    start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="queued")
+    progress: Mapped[float] = mapped_column(sa.Float, nullable=False, default=0.0)
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = created_at()
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RiskMetric(Base):
+    """A snapshot of a portfolio's risk. Partitioned by ``time``."""
+
+    __tablename__ = "risk_metrics"
+
+    portfolio_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    time: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    equity: Mapped[Decimal | None] = mapped_column(Money())
+    var_95: Mapped[Decimal | None] = mapped_column(Money())
+    var_99: Mapped[Decimal | None] = mapped_column(Money())
+    cvar_95: Mapped[Decimal | None] = mapped_column(Money())
+    beta: Mapped[float | None] = mapped_column(sa.Float)
+    volatility: Mapped[float | None] = mapped_column(sa.Float)
+    gross_exposure: Mapped[Decimal | None] = mapped_column(Money())
+    net_exposure: Mapped[Decimal | None] = mapped_column(Money())
+    max_drawdown: Mapped[float | None] = mapped_column(sa.Float)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+    __table_args__ = ({"info": {TIMESERIES_KEY: "time"}},)
+
+
+class PerformanceMetric(Base):
+    """A portfolio's daily figures. Partitioned by ``time``."""
+
+    __tablename__ = "performance_metrics"
+
+    portfolio_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    time: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    equity: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    cash: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    daily_pl: Mapped[Decimal] = mapped_column(Money(), nullable=False, default=Decimal(0))
+    daily_return: Mapped[float | None] = mapped_column(sa.Float)
+    cumulative_return: Mapped[float | None] = mapped_column(sa.Float)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+    __table_args__ = ({"info": {TIMESERIES_KEY: "time"}},)

@@ -1,0 +1,1 @@
+"""Pure trading rules: no database, no web server, no I/O."""

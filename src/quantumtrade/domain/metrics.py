@@ -1,0 +1,232 @@
+"""Performance metrics for backtests and live portfolios, in float64.
+
+Conventions, shared by every caller so backtest and live figures compare:
+
+- A year has ``periods_per_year`` periods, 252 by default (trading days).
+- Returns are simple: ``r_t = equity_t / equity_{t-1} - 1``.
+- ``risk_free`` (and the Sortino ``target``) are annual rates, compounded down to one period:
+  ``rf_p = (1 + rf) ** (1 / periods_per_year) - 1``.
+- Sharpe ``= mean(r - rf_p) / std(r - rf_p, ddof=1) * sqrt(periods_per_year)``.
+- Sortino ``= (mean(r) - t_p) / DD * sqrt(periods_per_year)`` with the downside deviation
+  ``DD = sqrt(mean(min(r - t_p, 0) ** 2))`` taken over *all* periods (Sortino & Price 1994).
+- Both ratios are ``nan`` when their denominator is zero (below 1e-12, which absorbs float
+  noise from a constant-return path) or there are fewer than two returns: a riskless path
+  has no meaningful risk-adjusted score, and 0 would wrongly read as "no skill".
+- CAGR ``= (last / first) ** (1 / years) - 1`` with ``years = (points - 1) / periods_per_year``:
+  elapsed trading periods, not calendar days, so it needs no timestamps.
+- Volatility ``= std(r, ddof=1) * sqrt(periods_per_year)``.
+- Drawdown ``= equity / running_peak - 1`` (zero or negative). ``max_drawdown`` reports its
+  magnitude as a positive fraction (0.2 = 20 %). Its duration is the longest stretch, in
+  periods, from a peak to the first period back at or above it, or to the end if it never
+  recovers.
+- Calmar ``= CAGR / max_drawdown``; ``nan`` without a drawdown.
+- Trade statistics take one P&L per closed trade. Win rate counts P&L > 0 over all trades.
+  Profit factor ``= gross profit / |gross loss|``: ``inf`` with profits and no losses,
+  ``nan`` with neither. Average loss is negative. Every statistic is ``nan`` with no trades.
+- Exposure is the fraction of periods with a non-zero position.
+- Beta ``= cov(r, b) / var(b)`` (OLS slope, ddof=1) on the periods both series share;
+  Jensen's alpha ``= (mean(r - rf_p) - beta * mean(b - rf_p)) * periods_per_year``
+  (annualised arithmetically).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+TRADING_DAYS = 252
+_EPSILON = 1e-12
+
+FloatArray = npt.NDArray[np.float64]
+ReturnsLike = pd.Series | FloatArray | Iterable[float]
+
+
+def _array(values: ReturnsLike) -> FloatArray:
+    if isinstance(values, pd.Series):
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.asarray(list(values) if not isinstance(values, np.ndarray) else values, np.float64)
+
+
+def per_period_rate(annual_rate: float, periods_per_year: int = TRADING_DAYS) -> float:
+    """Convert an annual rate to the compounding-equivalent rate for one period."""
+    return float((1.0 + annual_rate) ** (1.0 / periods_per_year) - 1.0)
+
+
+def simple_returns(equity: pd.Series) -> pd.Series:
+    """Return the simple period returns of an equity curve (one fewer point)."""
+    values = equity.astype("float64")
+    return (values / values.shift(1) - 1.0).iloc[1:]
+
+
+def volatility(returns: ReturnsLike, periods_per_year: int = TRADING_DAYS) -> float:
+    """Return the annualised standard deviation of returns (``nan`` with < 2 returns)."""
+    r = _array(returns)
+    if r.size < 2:
+        return math.nan
+    return float(np.std(r, ddof=1) * math.sqrt(periods_per_year))
+
+
+def sharpe_ratio(
+    returns: ReturnsLike, risk_free: float = 0.0, periods_per_year: int = TRADING_DAYS
+) -> float:
+    """Return the annualised Sharpe ratio of period returns against an annual risk-free rate."""
+    excess = _array(returns) - per_period_rate(risk_free, periods_per_year)
+    if excess.size < 2:
+        return math.nan
+    std = float(np.std(excess, ddof=1))
+    if std < _EPSILON:
+        return math.nan
+    return float(np.mean(excess)) / std * math.sqrt(periods_per_year)
+
+
+def sortino_ratio(
+    returns: ReturnsLike, target: float = 0.0, periods_per_year: int = TRADING_DAYS
+) -> float:
+    """Return the annualised Sortino ratio against an annual target return."""
+    excess = _array(returns) - per_period_rate(target, periods_per_year)
+    if excess.size < 2:
+        return math.nan
+    downside = float(np.sqrt(np.mean(np.minimum(excess, 0.0) ** 2)))
+    if downside < _EPSILON:
+        return math.nan
+    return float(np.mean(excess)) / downside * math.sqrt(periods_per_year)
+
+
+def cagr(equity: pd.Series, periods_per_year: int = TRADING_DAYS) -> float:
+    """Return the compound annual growth rate from the first and last equity values."""
+    values = _array(equity)
+    if values.size < 2 or values[0] <= 0.0:
+        return math.nan
+    if values[-1] <= 0.0:
+        return -1.0
+    years = (values.size - 1) / periods_per_year
+    return float((values[-1] / values[0]) ** (1.0 / years) - 1.0)
+
+
+def drawdown_series(equity: pd.Series) -> pd.Series:
+    """Return the drawdown at each point: ``equity / running peak - 1`` (zero or negative)."""
+    values = equity.astype("float64")
+    return values / values.cummax() - 1.0
+
+
+def max_drawdown(equity: pd.Series) -> float:
+    """Return the largest peak-to-trough fall as a positive fraction (0.2 = 20 %)."""
+    if equity.empty:
+        return math.nan
+    return float(-drawdown_series(equity).min())
+
+
+def max_drawdown_duration(equity: pd.Series) -> int:
+    """Return the longest peak-to-recovery stretch in periods (to the end if unrecovered)."""
+    values = _array(equity)
+    longest, peak, peak_at, underwater = 0, -math.inf, 0, False
+    for i, value in enumerate(values):
+        if value >= peak:
+            if underwater:
+                longest = max(longest, i - peak_at)
+            peak, peak_at, underwater = float(value), i, False
+        else:
+            underwater = True
+    if underwater:
+        # An unrecovered drawdown still counts, up to the last observation.
+        longest = max(longest, values.size - 1 - peak_at)
+    return longest
+
+
+def calmar_ratio(equity: pd.Series, periods_per_year: int = TRADING_DAYS) -> float:
+    """Return CAGR divided by the maximum drawdown (``nan`` without a drawdown)."""
+    mdd = max_drawdown(equity)
+    if not mdd > 0.0:
+        return math.nan
+    return cagr(equity, periods_per_year) / mdd
+
+
+def trade_stats(trades_pl: ReturnsLike) -> dict[str, float]:
+    """Return trade count, win rate, profit factor, expectancy, average win and average loss."""
+    pl = _array(trades_pl)
+    wins, losses = pl[pl > 0.0], pl[pl < 0.0]
+    gross_profit, gross_loss = float(wins.sum()), float(-losses.sum())
+    if pl.size == 0:
+        profit_factor = math.nan
+    elif gross_loss > 0.0:
+        profit_factor = gross_profit / gross_loss
+    else:
+        profit_factor = math.inf if gross_profit > 0.0 else math.nan
+    return {
+        "n_trades": float(pl.size),
+        "win_rate": wins.size / pl.size if pl.size else math.nan,
+        "profit_factor": profit_factor,
+        "expectancy": float(pl.mean()) if pl.size else math.nan,
+        "average_win": float(wins.mean()) if wins.size else math.nan,
+        "average_loss": float(losses.mean()) if losses.size else math.nan,
+    }
+
+
+def exposure(positions: ReturnsLike) -> float:
+    """Return the fraction of periods holding a non-zero position."""
+    held = _array(positions)
+    if held.size == 0:
+        return math.nan
+    return float(np.count_nonzero(np.nan_to_num(held)) / held.size)
+
+
+def alpha_beta(
+    returns: pd.Series,
+    benchmark: pd.Series,
+    risk_free: float = 0.0,
+    periods_per_year: int = TRADING_DAYS,
+) -> tuple[float, float]:
+    """Return Jensen's annualised alpha and the OLS beta of ``returns`` on ``benchmark``."""
+    joined = pd.concat([returns, benchmark], axis=1, join="inner").dropna()
+    if len(joined) < 2:
+        return math.nan, math.nan
+    r = joined.iloc[:, 0].to_numpy(dtype=np.float64)
+    b = joined.iloc[:, 1].to_numpy(dtype=np.float64)
+    variance = float(np.var(b, ddof=1))
+    if variance < _EPSILON**2:
+        return math.nan, math.nan
+    beta = float(np.cov(r, b, ddof=1)[0, 1]) / variance
+    rf = per_period_rate(risk_free, periods_per_year)
+    alpha = (float(np.mean(r - rf)) - beta * float(np.mean(b - rf))) * periods_per_year
+    return alpha, beta
+
+
+def performance_summary(
+    equity: pd.Series,
+    *,
+    trades_pl: ReturnsLike | None = None,
+    benchmark: pd.Series | None = None,
+    risk_free: float = 0.0,
+    positions: ReturnsLike | None = None,
+    periods_per_year: int = TRADING_DAYS,
+) -> dict[str, float]:
+    """Summarise an equity curve; add trade, exposure and benchmark figures when given.
+
+    ``benchmark`` is a series of benchmark period returns aligned on the equity index.
+    """
+    returns = simple_returns(equity)
+    values = _array(equity)
+    total = float(values[-1] / values[0] - 1.0) if values.size >= 2 else math.nan
+    summary = {
+        "total_return": total,
+        "cagr": cagr(equity, periods_per_year),
+        "volatility": volatility(returns, periods_per_year),
+        "sharpe": sharpe_ratio(returns, risk_free, periods_per_year),
+        "sortino": sortino_ratio(returns, risk_free, periods_per_year),
+        "max_drawdown": max_drawdown(equity),
+        "max_drawdown_duration": float(max_drawdown_duration(equity)),
+        "calmar": calmar_ratio(equity, periods_per_year),
+    }
+    if trades_pl is not None:
+        summary |= trade_stats(trades_pl)
+    if positions is not None:
+        summary["exposure"] = exposure(positions)
+    if benchmark is not None:
+        summary["alpha"], summary["beta"] = alpha_beta(
+            returns, benchmark, risk_free, periods_per_year
+        )
+    return summary

@@ -1,0 +1,1 @@
+"""Infrastructure adapters: cache, message bus and rate limiting over Redis or memory."""
