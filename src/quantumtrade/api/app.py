@@ -8,6 +8,7 @@ import fcntl
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import structlog
 from fastapi import FastAPI
@@ -25,6 +26,8 @@ from quantumtrade.api.middleware import (
 from quantumtrade.api.routers import alerts as alerts_router
 from quantumtrade.api.routers import auth as auth_router
 from quantumtrade.api.routers import market as market_router
+from quantumtrade.api.routers import orders as orders_router
+from quantumtrade.api.routers import portfolios as portfolios_router
 from quantumtrade.api.routers import system as system_router
 from quantumtrade.api.ws import router as ws_router
 from quantumtrade.core.settings import Settings, load_settings, parse_rate_rule
@@ -44,6 +47,8 @@ from quantumtrade.services import realtime
 from quantumtrade.services._tasks import stop_if_cancelled
 from quantumtrade.services.container import Container
 from quantumtrade.services.notifier import OutboxNotifier
+from quantumtrade.services.trading.desk import TradingDesk
+from quantumtrade.services.trading.engine import MatchingEngine
 
 log = structlog.get_logger(__name__)
 
@@ -207,7 +212,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             await container.cache.close()
             await container.engine.dispose()
 
-    realtime.attach(container)
+    desk = TradingDesk.create(container)
+    matching = MatchingEngine(desk)
+
+    async def observe(message: dict[str, Any]) -> None:
+        desk.observe(message)
+
+    realtime.attach(container, hooks=[observe])
+    if settings.paper_matching_enabled:
+        container.add_background_job("matching_engine", matching.run)
+        container.register_health_check("matching_engine", matching.health)
 
     app = FastAPI(
         title="QuantumTrade API",
@@ -220,11 +234,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         lifespan=lifespan,
     )
     app.state.container = container
+    app.state.trading = desk
+    app.state.matching_engine = matching
     install_error_handlers(app)
     app.include_router(auth_router.router)
     app.include_router(system_router.router)
     app.include_router(market_router.router)
     app.include_router(alerts_router.router)
+    app.include_router(portfolios_router.router)
+    app.include_router(orders_router.router)
     app.include_router(ws_router.router)
 
     # Added innermost first: the request context wraps everything, so every answer is measured.

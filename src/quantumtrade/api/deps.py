@@ -14,6 +14,7 @@ from quantumtrade.core.settings import Settings
 from quantumtrade.domain.errors import Unauthenticated
 from quantumtrade.services import auth
 from quantumtrade.services.container import Container
+from quantumtrade.services.trading.desk import TradingDesk
 
 
 def get_container(request: Request) -> Container:
@@ -78,3 +79,11 @@ def get_login_guard(container: ContainerDep) -> auth.LoginGuard:
 
 
 LoginGuardDep = Annotated[auth.LoginGuard, Depends(get_login_guard)]
+
+
+def get_desk(request: Request) -> TradingDesk:
+    desk: TradingDesk = request.app.state.trading
+    return desk
+
+
+DeskDep = Annotated[TradingDesk, Depends(get_desk)]

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlsplit
 
 from pydantic import AliasChoices, Field, field_validator
@@ -133,6 +134,26 @@ class Settings(BaseSettings):
     # Close clients silent this long. Off by default: browsers answer the server's protocol
     # pings (which find dead peers) but not JSON ones, so listen-only clients stay connected.
     ws_idle_timeout_seconds: float | None = Field(default=None, gt=0)
+
+    # Paper trading: execution models (see README "Paper trading")
+    paper_starting_cash: Decimal = Field(default=Decimal(100_000), gt=0)
+    paper_slippage: Literal["none", "fixed_bps", "spread", "sqrt_impact"] = "none"
+    paper_slippage_bps: Decimal = Field(default=Decimal(5), ge=0)
+    paper_slippage_spread_fraction: Decimal = Field(default=Decimal("0.5"), ge=0)
+    paper_impact_coefficient: Decimal = Field(default=Decimal(1), ge=0)
+    paper_impact_daily_volatility: Decimal = Field(default=Decimal("0.02"), ge=0)
+    paper_commission: Literal["zero", "per_share", "percentage"] = "zero"
+    paper_commission_rate: Decimal = Field(default=Decimal(0), ge=0)
+    paper_commission_min: Decimal = Field(default=Decimal(0), ge=0)
+    paper_commission_max: Decimal | None = Field(default=None, ge=0)
+    paper_regulatory_fees: bool = False
+    # At most this share of a 1-minute bar's volume fills per bar (None: no cap).
+    paper_participation: Decimal | None = Field(default=None, gt=0, le=1)
+    paper_random_partial_fills: bool = False
+    paper_seed: int = 7
+    # Market orders sent while the market is closed: queue them for the open, or refuse them.
+    paper_outside_session: Literal["queue", "reject"] = "queue"
+    paper_matching_enabled: bool = True
 
     # Integrations
     alpaca_api_key: str | None = None

@@ -189,11 +189,11 @@ class PostgresLease:
                 await connection.close()
 
 
-def create_lease(container: Container) -> Lease:
-    """Return the lease that fits the configured database."""
+def create_lease(container: Container, name: str = "market_feed") -> Lease:
+    """Return the lease called ``name`` that fits the configured database."""
     if container.settings.is_sqlite:
-        return FileLease(Path(container.settings.data_dir) / ".market-feed.lock")
-    return PostgresLease(container.engine, "quantumtrade.market_feed")
+        return FileLease(Path(container.settings.data_dir) / f".{name.replace('_', '-')}.lock")
+    return PostgresLease(container.engine, f"quantumtrade.{name}")
 
 
 class MarketFeed:

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from quantumtrade.infra.health import ComponentHealth
 from quantumtrade.services.alerts import AlertEvaluator
 from quantumtrade.services.container import Container
-from quantumtrade.services.market_feed import MarketFeed
+from quantumtrade.services.market_feed import EventHook, MarketFeed
 
 
-def attach(container: Container) -> None:
-    """Register the real-time background jobs and health checks on ``container``."""
+def attach(container: Container, hooks: Sequence[EventHook] = ()) -> None:
+    """Register the real-time background jobs and health checks on ``container``.
+
+    ``hooks`` also see every market event this replica publishes.
+    """
     if not container.settings.market_feed_enabled:
         return
     evaluator = AlertEvaluator(
         session_factory=container.session_factory, bus=container.bus, clock=container.clock
     )
-    feed = MarketFeed(container, hooks=[evaluator.on_event])
+    feed = MarketFeed(container, hooks=[evaluator.on_event, *hooks])
     container.add_background_job("market_feed", feed.run)
     container.add_background_job("alert_index", evaluator.run)
 

@@ -16,7 +16,14 @@ from quantumtrade.db.models.auth import (
 from quantumtrade.db.models.base import Base, timeseries_tables
 from quantumtrade.db.models.market import Alert, MarketData, SentimentData
 from quantumtrade.db.models.system import SystemLog
-from quantumtrade.db.models.trading import Order, Portfolio, Position, Trade
+from quantumtrade.db.models.trading import (
+    LedgerEntry,
+    Order,
+    OrderEvent,
+    Portfolio,
+    Position,
+    Trade,
+)
 
 __all__ = [
     "AIDecision",
@@ -24,9 +31,11 @@ __all__ = [
     "AuthSession",
     "BacktestResult",
     "Base",
+    "LedgerEntry",
     "MarketData",
     "NotificationOutbox",
     "Order",
+    "OrderEvent",
     "PasswordResetToken",
     "PerformanceMetric",
     "Portfolio",

@@ -27,6 +27,12 @@ class Portfolio(Base):
     cash: Mapped[Decimal] = mapped_column(Money(), nullable=False)
     margin_multiplier: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False, default=1)
     shorting_enabled: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    realized_pl: Mapped[Decimal] = mapped_column(Money(), nullable=False, default=Decimal(0))
+    # Bumped by every change to cash, positions or orders: the UPDATE that bumps it is also
+    # the lock that serialises those changes (a row lock on PostgreSQL, the write lock on SQLite).
+    version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    ledger_seq: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    reset_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
@@ -92,10 +98,14 @@ class Order(Base):
     replaced_by: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     extended_hours: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     source: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="api")
+    asset_class: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="us_equity")
+    leg_role: Mapped[str | None] = mapped_column(sa.String(12))
+    status_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    triggered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = created_at()
-    updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
-    )
+    # Set by every change from the injected clock (no onupdate: replays keep their times).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     filled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -105,7 +115,60 @@ class Order(Base):
     __table_args__ = (
         sa.UniqueConstraint("portfolio_id", "client_order_id"),
         sa.Index("ix_orders_portfolio_status", "portfolio_id", "status"),
+        sa.Index("ix_orders_status_symbol", "status", "symbol"),
         sa.CheckConstraint("side IN ('buy', 'sell')", name="side"),
+    )
+
+
+class OrderEvent(Base):
+    """One step of an order's life: every status change and every fill."""
+
+    __tablename__ = "order_events"
+
+    # An integer key: it orders the events of one moment as they happened.
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False
+    )
+    portfolio_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, nullable=False)
+    event: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    qty: Mapped[Decimal | None] = mapped_column(Money())
+    price: Mapped[Decimal | None] = mapped_column(Money())
+    reason: Mapped[str | None] = mapped_column(sa.String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    __table_args__ = (sa.Index("ix_order_events_order_at", "order_id", "at"),)
+
+
+class LedgerEntry(Base):
+    """An immutable journal line: a deposit, a fill or a reset, numbered per portfolio."""
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    portfolio_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("portfolios.id", ondelete="CASCADE"), nullable=False
+    )
+    seq: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    kind: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    order_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    trade_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    symbol: Mapped[str | None] = mapped_column(sa.String(20))
+    side: Mapped[str | None] = mapped_column(sa.String(4))
+    qty: Mapped[Decimal] = mapped_column(Money(), nullable=False, default=Decimal(0))
+    price: Mapped[Decimal] = mapped_column(Money(), nullable=False, default=Decimal(0))
+    fees: Mapped[Decimal] = mapped_column(Money(), nullable=False, default=Decimal(0))
+    cash_delta: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    realized_pl: Mapped[Decimal] = mapped_column(Money(), nullable=False, default=Decimal(0))
+    cash_after: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    __table_args__ = (
+        sa.UniqueConstraint("portfolio_id", "seq"),
+        sa.CheckConstraint("kind IN ('deposit', 'fill', 'reset')", name="kind"),
     )
 
 

@@ -1,0 +1,180 @@
+"""``/api/orders`` and the seed's ``POST /api/trade``: Alpaca-style order management."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response, status
+
+from quantumtrade.api.deps import CurrentPrincipal, DeskDep, SessionDep
+from quantumtrade.api.schemas.common import ERROR_RESPONSES
+from quantumtrade.api.schemas.trading import OrderCreate, OrderReplace
+from quantumtrade.domain.execution import Side
+from quantumtrade.domain.trading.orders import OrderClass, OrderSpec, OrderType, TimeInForce
+from quantumtrade.services.trading import orders
+from quantumtrade.services.trading.views import order_view, text
+
+router = APIRouter(tags=["orders"], responses={**ERROR_RESPONSES, 403: {"description": "Refused"}})
+
+
+def _spec(body: OrderCreate) -> OrderSpec:
+    return OrderSpec(
+        symbol=body.symbol,
+        side=Side(body.side),
+        type=OrderType(body.type),
+        time_in_force=TimeInForce(body.time_in_force),
+        qty=body.qty,
+        notional=body.notional,
+        limit_price=body.limit_price,
+        stop_price=body.stop_price,
+        trail_price=body.trail_price,
+        trail_percent=body.trail_percent,
+        order_class=OrderClass(body.order_class or "simple"),
+        take_profit_limit=body.take_profit.limit_price if body.take_profit else None,
+        stop_loss_stop=body.stop_loss.stop_price if body.stop_loss else None,
+        stop_loss_limit=body.stop_loss.limit_price if body.stop_loss else None,
+        extended_hours=body.extended_hours,
+        client_order_id=body.client_order_id,
+    )
+
+
+async def _submit(body: OrderCreate, db: Any, principal: Any, desk: Any) -> dict[str, Any]:
+    order = await orders.submit_order(
+        db,
+        desk=desk,
+        user_id=principal.user.id,
+        portfolio_id=body.portfolio_id,
+        spec=_spec(body),
+    )
+    legs = await orders.legs_of(db, [order])
+    return order_view(order, legs.get(order.id) or None)
+
+
+@router.post("/api/orders", status_code=status.HTTP_201_CREATED, summary="Place an order")
+async def place_order(
+    body: OrderCreate, db: SessionDep, principal: CurrentPrincipal, desk: DeskDep
+) -> dict[str, Any]:
+    return await _submit(body, db, principal, desk)
+
+
+@router.post("/api/trade", status_code=status.HTTP_201_CREATED, summary="Execute a trade")
+async def trade(
+    body: OrderCreate, db: SessionDep, principal: CurrentPrincipal, desk: DeskDep
+) -> dict[str, Any]:
+    """The spec's trade endpoint: the same order as ``POST /api/orders`` (market by default)."""
+    return await _submit(body, db, principal, desk)
+
+
+@router.get("/api/orders", summary="List orders (open by default)")
+async def list_orders(
+    db: SessionDep,
+    principal: CurrentPrincipal,
+    desk: DeskDep,
+    status_filter: Annotated[Literal["open", "closed", "all"], Query(alias="status")] = "open",
+    portfolio_id: uuid.UUID | None = None,
+    symbols: Annotated[str | None, Query(max_length=2000)] = None,
+    side: Literal["buy", "sell"] | None = None,
+    after: datetime | None = None,
+    until: datetime | None = None,
+    direction: Literal["asc", "desc"] = "desc",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    nested: bool = True,
+) -> list[dict[str, Any]]:
+    wanted = None
+    if symbols:
+        wanted = [desk.symbol_info(s).symbol for s in symbols.split(",") if s.strip()]
+    rows = await orders.list_orders(
+        db,
+        user_id=principal.user.id,
+        status=status_filter,
+        portfolio_id=portfolio_id,
+        symbols=wanted,
+        side=side,
+        after=after,
+        until=until,
+        direction=direction,
+        limit=limit,
+    )
+    legs = await orders.legs_of(db, rows) if nested else {}
+    return [order_view(row, legs.get(row.id) or None) for row in rows]
+
+
+@router.get("/api/orders:by_client_order_id", summary="Find an order by its client_order_id")
+async def by_client_order_id(
+    db: SessionDep,
+    principal: CurrentPrincipal,
+    client_order_id: Annotated[str, Query(min_length=1, max_length=128)],
+    portfolio_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    order = await orders.get_by_client_order_id(
+        db, user_id=principal.user.id, client_order_id=client_order_id, portfolio_id=portfolio_id
+    )
+    legs = await orders.legs_of(db, [order])
+    return order_view(order, legs.get(order.id) or None)
+
+
+@router.delete("/api/orders", status_code=207, summary="Cancel all open orders")
+async def cancel_all(
+    db: SessionDep,
+    principal: CurrentPrincipal,
+    desk: DeskDep,
+    portfolio_id: uuid.UUID | None = None,
+) -> list[dict[str, object]]:
+    return await orders.cancel_all(
+        db, desk=desk, user_id=principal.user.id, portfolio_id=portfolio_id
+    )
+
+
+@router.get("/api/orders/{order_id}", summary="Get an order")
+async def get_order(
+    order_id: uuid.UUID, db: SessionDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    order = await orders.get_order(db, user_id=principal.user.id, order_id=order_id)
+    legs = await orders.legs_of(db, [order])
+    return order_view(order, legs.get(order.id) or None)
+
+
+@router.get("/api/orders/{order_id}/events", summary="Every status change and fill of an order")
+async def order_events(
+    order_id: uuid.UUID, db: SessionDep, principal: CurrentPrincipal
+) -> list[dict[str, Any]]:
+    rows = await orders.order_events(db, user_id=principal.user.id, order_id=order_id)
+    return [
+        {
+            "event": row.event,
+            "status": row.status,
+            "qty": text(row.qty),
+            "price": text(row.price),
+            "reason": row.reason,
+            "at": row.at.isoformat(),
+        }
+        for row in rows
+    ]
+
+
+@router.patch("/api/orders/{order_id}", summary="Replace an order (the new order has a new id)")
+async def replace_order(
+    order_id: uuid.UUID,
+    body: OrderReplace,
+    db: SessionDep,
+    principal: CurrentPrincipal,
+    desk: DeskDep,
+) -> dict[str, Any]:
+    new = await orders.replace_order(
+        db,
+        desk=desk,
+        user_id=principal.user.id,
+        order_id=order_id,
+        changes=body.model_dump(exclude_none=True),
+    )
+    return order_view(new)
+
+
+@router.delete("/api/orders/{order_id}", status_code=204, summary="Cancel an order")
+async def cancel_order(
+    order_id: uuid.UUID, db: SessionDep, principal: CurrentPrincipal, desk: DeskDep
+) -> Response:
+    await orders.cancel_order(db, desk=desk, user_id=principal.user.id, order_id=order_id)
+    return Response(status_code=204)

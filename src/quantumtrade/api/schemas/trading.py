@@ -1,0 +1,75 @@
+"""Request bodies of the portfolio and order endpoints (Alpaca's field names)."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+
+from quantumtrade.api.schemas.common import StrictModel
+
+Money = Decimal
+
+
+class PortfolioCreate(StrictModel):
+    """A new portfolio: a cash account (multiplier 1) or a margin account (2 or 4)."""
+
+    name: str = Field(min_length=1, max_length=100, examples=["Momentum"])
+    type: Literal["paper", "live"] = "paper"
+    starting_cash: Money | None = Field(
+        default=None, gt=0, le=Decimal("1e12"), decimal_places=2, examples=["100000"]
+    )
+    margin_multiplier: Literal[1, 2, 4] = 1
+    shorting_enabled: bool = False
+
+
+class TakeProfit(StrictModel):
+    limit_price: Money
+
+
+class StopLoss(StrictModel):
+    stop_price: Money
+    limit_price: Money | None = None
+
+
+class OrderCreate(StrictModel):
+    """An order, as Alpaca takes it. Give ``qty`` or ``notional``; prices as strings or numbers.
+
+    ``portfolio_id`` picks the portfolio (your first one when omitted, created on first use).
+    """
+
+    symbol: str = Field(min_length=1, max_length=20, examples=["AAPL"])
+    side: Literal["buy", "sell"]
+    type: Literal["market", "limit", "stop", "stop_limit", "trailing_stop"] = Field(
+        default="market", validation_alias=AliasChoices("type", "order_type")
+    )
+    time_in_force: Literal["day", "gtc", "ioc", "fok", "opg", "cls"] = "day"
+    qty: Money | None = Field(
+        default=None, validation_alias=AliasChoices("qty", "quantity"), examples=["10"]
+    )
+    notional: Money | None = None
+    limit_price: Money | None = Field(
+        default=None, validation_alias=AliasChoices("limit_price", "price")
+    )
+    stop_price: Money | None = None
+    trail_price: Money | None = None
+    trail_percent: Money | None = None
+    order_class: Literal["simple", "bracket", "oco", "oto", ""] = "simple"
+    take_profit: TakeProfit | None = None
+    stop_loss: StopLoss | None = None
+    extended_hours: bool = False
+    client_order_id: str | None = Field(default=None, min_length=1, max_length=128)
+    portfolio_id: uuid.UUID | None = None
+
+
+class OrderReplace(StrictModel):
+    """What a replacement changes; the rest is copied from the order it replaces."""
+
+    qty: Money | None = None
+    limit_price: Money | None = None
+    stop_price: Money | None = None
+    trail: Money | None = None
+    time_in_force: Literal["day", "gtc", "ioc", "fok", "opg", "cls"] | None = None
+    client_order_id: str | None = Field(default=None, min_length=1, max_length=128)

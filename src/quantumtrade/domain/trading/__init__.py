@@ -1,0 +1,1 @@
+"""Paper trading rules: orders and their lifecycle, the ledger, the order book, performance."""

@@ -1,0 +1,1 @@
+"""Paper trading: portfolios, orders, the ledger and the matching engine."""

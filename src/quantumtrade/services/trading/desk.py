@@ -1,0 +1,145 @@
+"""The trading desk: what order handling shares within one server process.
+
+It holds the execution models (with the seeded partial-fill generator), the freshest market
+state the matching engine has seen, symbol lookups, and the publishing of private events.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from quantumtrade.db.models import Order
+from quantumtrade.domain.errors import Unprocessable
+from quantumtrade.domain.execution import to_decimal
+from quantumtrade.domain.market import Quote
+from quantumtrade.marketdata.source import SymbolInfo
+from quantumtrade.services.alerts import user_channel
+from quantumtrade.services.container import Container
+from quantumtrade.services.market import resolve_symbol
+from quantumtrade.services.trading.execution import Execution
+from quantumtrade.services.trading.ledger import Booked
+from quantumtrade.services.trading.pretrade import PreTradeCheck
+from quantumtrade.services.trading.views import order_view
+
+ORDERS_CHANNEL = "trading.orders"  # notices to the matching engine: an order to (re)load
+_FRESH_SECONDS = 5.0
+
+
+def quote_from_message(message: dict[str, Any]) -> Quote:
+    """Rebuild a quote from its bus message."""
+    return Quote(
+        symbol=str(message["symbol"]),
+        time=datetime.fromisoformat(str(message["timestamp"])),
+        bid_price=float(message["bid"]),
+        bid_size=float(message.get("bid_size") or 0.0),
+        ask_price=float(message["ask"]),
+        ask_size=float(message.get("ask_size") or 0.0),
+    )
+
+
+@dataclass
+class TradingDesk:
+    container: Container
+    execution: Execution
+    extra_checks: list[PreTradeCheck] = field(default_factory=list)
+    quotes: dict[str, tuple[float, Quote]] = field(default_factory=dict)
+    trades: dict[str, tuple[float, float]] = field(default_factory=dict)
+    bar_volumes: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, container: Container) -> TradingDesk:
+        return cls(container, Execution.from_settings(container.settings))
+
+    def symbol_info(self, text: str) -> SymbolInfo:
+        """Return the symbol's description, or refuse an unknown symbol (422)."""
+        symbol = resolve_symbol(self.container, text)
+        for info in self.container.market.symbols():
+            if info.symbol == symbol:
+                return info
+        raise Unprocessable(
+            f"Unknown symbol {text.strip()[:30]!r}.",
+            code="unknown_symbol",
+            details={"symbol": text[:30]},
+        )
+
+    def market_open(self, asset_class: str) -> bool:
+        calendar = getattr(self.container.market, "calendar", None)
+        if calendar is None:
+            return True
+        return bool(calendar.is_open(asset_class, self.container.clock.now()))
+
+    async def quote(self, symbol: str) -> Quote:
+        """Return the freshest quote: the live feed's, else the source's latest."""
+        seen = self.quotes.get(symbol)
+        if seen is not None and time.monotonic() - seen[0] < _FRESH_SECONDS:
+            return seen[1]
+        return await self.container.market.latest_quote(symbol)
+
+    async def last_price(self, symbol: str) -> Decimal:
+        seen = self.trades.get(symbol)
+        if seen is not None and time.monotonic() - seen[0] < _FRESH_SECONDS:
+            return to_decimal(seen[1])
+        trade = await self.container.market.latest_trade(symbol)
+        return to_decimal(trade.price)
+
+    def observe(self, message: dict[str, Any]) -> None:
+        """Remember a market message (as the feed publishes it)."""
+        symbol = message.get("symbol")
+        if not isinstance(symbol, str):
+            return
+        now = time.monotonic()
+        kind = message.get("type")
+        if kind == "quote":
+            self.quotes[symbol] = (now, quote_from_message(message))
+        elif kind == "price":
+            self.trades[symbol] = (now, float(message["price"]))
+        elif kind == "bar" and message.get("timeframe", "1Min") == "1Min":
+            self.bar_volumes[symbol] = float(message["volume"])
+
+    async def publish(
+        self, user_id: uuid.UUID, updates: Sequence[tuple[str, Order, Booked | None]]
+    ) -> None:
+        """Send each order event to its owner's private channels (after the commit)."""
+        bus = self.container.bus
+        channel = user_channel(user_id)
+        for event, order, booked in updates:
+            data: dict[str, Any] = {
+                "event": event,
+                "timestamp": (booked.at if booked else order.updated_at).isoformat(),
+                "order": order_view(order),
+            }
+            if booked is not None:
+                data.update(
+                    execution_id=str(booked.trade_id),
+                    price=str(booked.price),
+                    qty=str(booked.qty),
+                    position_qty=str(booked.position_qty),
+                )
+            message = {"channel": "orders", "type": "trade_update", "data": data}
+            await bus.publish(channel, message)
+            if booked is not None:
+                await bus.publish(channel, {**message, "channel": "fills"})
+        if any(booked is not None for _e, _o, booked in updates):
+            portfolio_ids = {str(o.portfolio_id) for _e, o, _b in updates}
+            for portfolio_id in sorted(portfolio_ids):
+                await bus.publish(
+                    channel,
+                    {
+                        "channel": "portfolio",
+                        "type": "portfolio_update",
+                        "portfolio_id": portfolio_id,
+                    },
+                )
+
+    async def notify_engine(self, orders: Sequence[Order]) -> None:
+        """Tell the matching engine (on whichever replica) to (re)load these orders."""
+        if orders:
+            await self.container.bus.publish(
+                ORDERS_CHANNEL, {"orders": [str(order.id) for order in orders]}
+            )

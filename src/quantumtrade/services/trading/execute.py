@@ -1,0 +1,181 @@
+"""Filling an open order against a quote, and what a fill or a cancel does to linked orders.
+
+Runs inside the caller's transaction, on a portfolio the caller has locked. Rules:
+
+- a market order (or a triggered stop) fills at the touch plus slippage; a limit order when
+  the touch is at or through its limit, at the better of the two;
+- the participation cap and the random partial-fill rule may leave part for later bars;
+- ``fok`` fills in full or not at all, ``ioc`` cancels whatever it could not fill now;
+- a cash account never goes below zero cash: a fill it cannot pay for cancels the order;
+- a filled bracket or oto entry activates its legs; a fill of one exit cancels the others.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quantumtrade.db.models import Order, Portfolio
+from quantumtrade.domain.execution import Side
+from quantumtrade.domain.market import Quote
+from quantumtrade.domain.trading.ledger import account_figures, exposure_increase
+from quantumtrade.domain.trading.orders import OPEN, OrderStatus
+from quantumtrade.services.trading.desk import TradingDesk
+from quantumtrade.services.trading.execution import qty_for_notional
+from quantumtrade.services.trading.ledger import Booked, book_fill, holdings, set_status
+
+__all__ = ["Booked", "cancel_with_legs", "execute_now", "qty_for_notional"]
+
+ZERO = Decimal(0)
+OPEN_VALUES = tuple(status.value for status in OPEN)
+Update = tuple[str, Order, Booked | None]
+
+
+def _limit_of(order: Order, as_market: bool) -> Decimal | None:
+    if as_market or order.type in ("market", "stop", "trailing_stop"):
+        return None
+    return order.limit_price
+
+
+async def _affordable(
+    db: AsyncSession,
+    desk: TradingDesk,
+    portfolio: Portfolio,
+    order: Order,
+    qty: Decimal,
+    cost: Decimal,
+) -> bool:
+    """Return whether the account can pay for the exposure this fill adds, at ``cost``.
+
+    Buying power is taken without the open orders' reservations: they are this order's peers,
+    and the first to fill is served first. A cash account's buying power is its cash, so its
+    cash never goes below zero.
+    """
+    positions = await holdings(db, portfolio.id)
+    held = positions.get(order.symbol)
+    opening = exposure_increase(held.qty if held else ZERO, Side(order.side), qty)
+    if opening <= ZERO:
+        return True
+    prices = {symbol: await desk.last_price(symbol) for symbol in positions}
+    figures = account_figures(
+        portfolio.cash,
+        [(p.qty, prices[symbol]) for symbol, p in positions.items()],
+        multiplier=portfolio.margin_multiplier,
+    )
+    return cost * opening / qty <= figures.buying_power
+
+
+async def execute_now(
+    db: AsyncSession,
+    *,
+    desk: TradingDesk,
+    portfolio: Portfolio,
+    order: Order,
+    quote: Quote,
+    now: datetime,
+    resting: bool = False,
+    as_market: bool = False,
+) -> list[Update]:
+    """Fill what ``order`` can fill against ``quote`` now; return the events to publish."""
+    updates: list[Update] = []
+    side = Side(order.side)
+    limit = _limit_of(order, as_market)
+    bar_volume = desk.bar_volumes.get(order.symbol)
+    probe = desk.execution.price(side, quote, order.qty or Decimal(1), limit=limit)
+    if probe is None:
+        if order.time_in_force in ("ioc", "fok"):
+            updates += await cancel_with_legs(db, order, now, reason="not marketable")
+        return updates
+    if order.qty is None and order.notional is not None:
+        order.qty = qty_for_notional(order.notional, probe[0])
+        if order.qty <= ZERO:
+            set_status(db, order, OrderStatus.REJECTED, now, reason="notional too small")
+            return [("rejected", order, None)]
+    assert order.qty is not None
+    remaining = order.qty - order.filled_qty
+    qty = desk.execution.fill_qty(remaining, bar_volume)
+    if order.time_in_force == "fok" and qty < remaining:
+        updates += await cancel_with_legs(db, order, now, reason="fok: could not fill in full")
+        return updates
+    if qty <= ZERO:
+        return updates
+    priced = desk.execution.price(side, quote, qty, limit=limit, bar_volume=bar_volume)
+    if priced is None:
+        return updates
+    price, slippage = priced
+    fees = desk.execution.fees(side, qty, price)
+    cost = qty * price + fees.total if side is Side.BUY else qty * price
+    if not await _affordable(db, desk, portfolio, order, qty, cost):
+        reason = "insufficient buying power at fill time"
+        updates += await cancel_with_legs(db, order, now, reason=reason)
+        return updates
+    booked = await book_fill(
+        db, portfolio, order, qty=qty, price=price, fees=fees, at=now, slippage=slippage * qty
+    )
+    updates.append((booked.event, order, booked))
+    updates += await _after_fill(db, order, now)
+    if order.status in OPEN_VALUES and order.time_in_force == "ioc":
+        updates += await cancel_with_legs(db, order, now, reason="ioc: remainder canceled")
+    return updates
+
+
+async def _children(db: AsyncSession, parent_id: object) -> list[Order]:
+    rows = await db.scalars(sa.select(Order).where(Order.parent_order_id == parent_id))
+    return list(rows)
+
+
+async def _after_fill(db: AsyncSession, order: Order, now: datetime) -> list[Update]:
+    updates: list[Update] = []
+    if order.leg_role is not None and order.parent_order_id is not None:
+        # An exit filled: the other exits of the same position are canceled (one cancels other).
+        siblings = await _children(db, order.parent_order_id)
+        parent = await db.get(Order, order.parent_order_id)
+        if parent is not None and parent.order_class == "oco":
+            siblings.append(parent)
+        for other in siblings:
+            if other.id != order.id and other.status in OPEN_VALUES:
+                set_status(db, other, OrderStatus.CANCELED, now, reason="other leg filled")
+                updates.append(("canceled", other, None))
+        return updates
+    legs = await _children(db, order.id)
+    if order.order_class == "oco":
+        for leg in legs:
+            if leg.status in OPEN_VALUES:
+                set_status(db, leg, OrderStatus.CANCELED, now, reason="other leg filled")
+                updates.append(("canceled", leg, None))
+        return updates
+    if order.status == OrderStatus.FILLED.value:
+        for leg in legs:
+            if leg.status == OrderStatus.HELD.value:
+                leg.qty = order.filled_qty
+                set_status(db, leg, OrderStatus.NEW, now, reason="entry filled")
+                updates.append(("new", leg, None))
+    return updates
+
+
+async def cancel_with_legs(
+    db: AsyncSession,
+    order: Order,
+    now: datetime,
+    *,
+    reason: str,
+    status: OrderStatus = OrderStatus.CANCELED,
+) -> list[Update]:
+    """Cancel (or expire) ``order``; held legs follow, or activate for what was filled."""
+    set_status(db, order, status, now, reason=reason)
+    updates: list[Update] = [(status.value, order, None)]
+    for leg in await _children(db, order.id):
+        if leg.status not in OPEN_VALUES:
+            continue
+        if leg.status == OrderStatus.HELD.value and order.filled_qty > ZERO:
+            # Part of the entry filled: protect what was bought.
+            leg.qty = order.filled_qty
+            set_status(db, leg, OrderStatus.NEW, now, reason="entry partly filled")
+            updates.append(("new", leg, None))
+        else:
+            set_status(db, leg, OrderStatus.CANCELED, now, reason="parent order closed")
+            updates.append(("canceled", leg, None))
+    return updates

@@ -1,0 +1,271 @@
+"""Portfolio use cases: create, list, summary with account figures, positions, trades, reset."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quantumtrade.db.models import Order, Portfolio, Position, Trade
+from quantumtrade.domain.errors import Conflict, NotFound
+from quantumtrade.domain.execution import Side
+from quantumtrade.domain.trading.ledger import AccountFigures, account_figures, exposure_increase
+from quantumtrade.domain.trading.orders import OPEN, OrderStatus
+from quantumtrade.services.trading import ledger
+from quantumtrade.services.trading.views import order_view, portfolio_view, position_view
+
+if TYPE_CHECKING:
+    from quantumtrade.services.trading.desk import TradingDesk
+
+ZERO = Decimal(0)
+OPEN_VALUES = tuple(status.value for status in OPEN)
+DEFAULT_NAME = "Paper"
+
+
+async def create_portfolio(
+    db: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    name: str,
+    type: str = "paper",
+    starting_cash: Decimal,
+    margin_multiplier: int = 1,
+    shorting_enabled: bool = False,
+    now: datetime,
+) -> Portfolio:
+    """Create a portfolio funded with ``starting_cash`` (journaled as a deposit)."""
+    portfolio = Portfolio(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        name=name,
+        type=type,
+        currency="USD",
+        starting_cash=starting_cash,
+        cash=ZERO,
+        margin_multiplier=margin_multiplier,
+        shorting_enabled=shorting_enabled,
+        realized_pl=ZERO,
+        version=0,
+        ledger_seq=0,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(portfolio)
+    try:
+        await db.flush()  # the row first: the journal line refers to it
+    except IntegrityError as exc:
+        await db.rollback()
+        raise Conflict(
+            f"You already have a portfolio named {name!r}.", code="portfolio_name_taken"
+        ) from exc
+    ledger.deposit(db, portfolio, starting_cash, now)
+    await db.commit()
+    return portfolio
+
+
+async def default_portfolio(
+    db: AsyncSession, *, desk: TradingDesk, user_id: uuid.UUID
+) -> Portfolio:
+    """Return the user's first portfolio, creating the default paper one if there is none."""
+    found = await db.scalar(
+        sa.select(Portfolio)
+        .where(Portfolio.user_id == user_id)
+        .order_by(Portfolio.created_at, Portfolio.id)
+        .limit(1)
+    )
+    if found is not None:
+        return found
+    try:
+        return await create_portfolio(
+            db,
+            user_id=user_id,
+            name=DEFAULT_NAME,
+            starting_cash=desk.container.settings.paper_starting_cash,
+            now=desk.container.clock.now(),
+        )
+    except Conflict:
+        # A concurrent request created it first.
+        found = await db.scalar(
+            sa.select(Portfolio).where(Portfolio.user_id == user_id, Portfolio.name == DEFAULT_NAME)
+        )
+        assert found is not None
+        return found
+
+
+async def get_portfolio(
+    db: AsyncSession, *, user_id: uuid.UUID, portfolio_id: uuid.UUID
+) -> Portfolio:
+    """Return one of the user's portfolios; another user's answers 404 like a missing one."""
+    portfolio = await db.scalar(
+        sa.select(Portfolio).where(Portfolio.id == portfolio_id, Portfolio.user_id == user_id)
+    )
+    if portfolio is None:
+        raise NotFound("Portfolio not found.", code="portfolio_not_found")
+    return portfolio
+
+
+async def list_portfolios(db: AsyncSession, *, user_id: uuid.UUID) -> list[Portfolio]:
+    rows = await db.scalars(
+        sa.select(Portfolio).where(Portfolio.user_id == user_id).order_by(Portfolio.created_at)
+    )
+    return list(rows)
+
+
+async def reserved_amount(
+    db: AsyncSession,
+    portfolio_id: uuid.UUID,
+    positions: dict[str, Position],
+    prices: dict[str, Decimal],
+    *,
+    last_price: Any = None,
+) -> Decimal:
+    """Return what the open orders would spend if they filled at their limit, stop or market."""
+    rows = await db.scalars(
+        sa.select(Order).where(
+            Order.portfolio_id == portfolio_id,
+            Order.status.in_(OPEN_VALUES),
+            Order.status != OrderStatus.HELD.value,
+        )
+    )
+    total = ZERO
+    for order in rows:
+        price = order.limit_price or order.stop_price or prices.get(order.symbol)
+        if price is None:
+            price = await last_price(order.symbol) if last_price is not None else ZERO
+        remaining = (
+            (order.qty - order.filled_qty)
+            if order.qty is not None
+            else (order.notional or ZERO) / price
+            if price
+            else ZERO
+        )
+        held = positions.get(order.symbol)
+        opening = exposure_increase(held.qty if held else ZERO, Side(order.side), remaining)
+        total += opening * price
+    return total
+
+
+async def figures(
+    db: AsyncSession, *, desk: TradingDesk, portfolio: Portfolio
+) -> tuple[AccountFigures, dict[str, Position], dict[str, Decimal]]:
+    """Return the account figures, positions and their current prices."""
+    positions = await ledger.holdings(db, portfolio.id)
+    prices = {symbol: await desk.last_price(symbol) for symbol in positions}
+    reserved = await reserved_amount(
+        db, portfolio.id, positions, prices, last_price=desk.last_price
+    )
+    account = account_figures(
+        portfolio.cash,
+        [(p.qty, prices[s]) for s, p in positions.items()],
+        multiplier=portfolio.margin_multiplier,
+        reserved=reserved,
+    )
+    return account, positions, prices
+
+
+async def summary(db: AsyncSession, *, desk: TradingDesk, portfolio: Portfolio) -> dict[str, Any]:
+    """Return the portfolio with Alpaca's account fields and day and total P&L."""
+    account, positions, prices = await figures(db, desk=desk, portfolio=portfolio)
+    lastday = {s: await lastday_price(desk, s) for s in positions}
+    day_pl = sum(
+        (p.qty * (prices[s] - (lastday[s] or prices[s])) for s, p in positions.items()), ZERO
+    )
+    total_pl = account.equity - portfolio.starting_cash
+    return portfolio_view(
+        portfolio,
+        account,
+        position_count=len(positions),
+        day_pl=str(day_pl.quantize(Decimal("0.01"))),
+        total_pl=str(total_pl.quantize(Decimal("0.01"))),
+        total_plpc=float(total_pl / portfolio.starting_cash) if portfolio.starting_cash else 0.0,
+    )
+
+
+async def lastday_price(desk: TradingDesk, symbol: str) -> Decimal | None:
+    """Return the previous session's close of ``symbol`` (None when the source has none)."""
+    from quantumtrade.services import market
+
+    try:
+        view = await market.price(desk.container, symbol)
+    except Exception:  # a missing close leaves the intraday figures at zero, not an error
+        return None
+    previous = view.get("previous_close")
+    return None if previous is None else Decimal(str(previous))
+
+
+async def positions_view(
+    db: AsyncSession, *, desk: TradingDesk, portfolio: Portfolio
+) -> list[dict[str, Any]]:
+    positions = await ledger.holdings(db, portfolio.id)
+    views = []
+    for symbol in sorted(positions):
+        price = await desk.last_price(symbol)
+        views.append(position_view(positions[symbol], price, await lastday_price(desk, symbol)))
+    return views
+
+
+async def trades_page(
+    db: AsyncSession,
+    *,
+    portfolio: Portfolio,
+    symbol: str | None = None,
+    side: str | None = None,
+    after: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Trade], int]:
+    """Return one page of the portfolio's executions, newest first, and the total count."""
+    where = [Trade.portfolio_id == portfolio.id]
+    if symbol is not None:
+        where.append(Trade.symbol == symbol)
+    if side is not None:
+        where.append(Trade.side == side)
+    if after is not None:
+        where.append(Trade.executed_at >= after)
+    if until is not None:
+        where.append(Trade.executed_at < until)
+    total = await db.scalar(sa.select(sa.func.count()).select_from(Trade).where(*where))
+    rows = await db.scalars(
+        sa.select(Trade)
+        .where(*where)
+        .order_by(Trade.executed_at.desc(), Trade.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), int(total or 0)
+
+
+async def reset_portfolio(
+    db: AsyncSession, *, desk: TradingDesk, user_id: uuid.UUID, portfolio_id: uuid.UUID
+) -> Portfolio:
+    """Cancel open orders, close positions at no price and restore the starting cash."""
+    from quantumtrade.services.trading.execute import cancel_with_legs
+
+    portfolio = await ledger.lock_portfolio(db, portfolio_id, user_id=user_id)
+    now = desk.container.clock.now()
+    rows = await db.scalars(
+        sa.select(Order).where(
+            Order.portfolio_id == portfolio.id,
+            Order.status.in_(OPEN_VALUES),
+            Order.parent_order_id.is_(None),
+        )
+    )
+    updates = []
+    for order in list(rows):
+        if order.status in OPEN_VALUES:
+            updates += await cancel_with_legs(db, order, now, reason="portfolio reset")
+    await ledger.reset(db, portfolio, now)
+    await db.commit()
+    await desk.publish(portfolio.user_id, updates)
+    await desk.notify_engine([order for _e, order, _b in updates])
+    return portfolio
+
+
+def _unused(order: Order) -> dict[str, Any]:
+    return order_view(order)
