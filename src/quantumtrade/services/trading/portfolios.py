@@ -16,6 +16,7 @@ from quantumtrade.domain.errors import Conflict, NotFound
 from quantumtrade.domain.execution import Side
 from quantumtrade.domain.trading.ledger import AccountFigures, account_figures, exposure_increase
 from quantumtrade.domain.trading.orders import OPEN, OrderStatus
+from quantumtrade.infra.cache import portfolio_summary_key
 from quantumtrade.services.trading import ledger
 from quantumtrade.services.trading.views import order_view, portfolio_view, position_view
 
@@ -169,7 +170,22 @@ async def figures(
 
 
 async def summary(db: AsyncSession, *, desk: TradingDesk, portfolio: Portfolio) -> dict[str, Any]:
-    """Return the portfolio with Alpaca's account fields and day and total P&L."""
+    """Return the portfolio with Alpaca's account fields and day and total P&L.
+
+    Cached for ``PORTFOLIO_CACHE_TTL`` seconds (30); every change to the portfolio drops it.
+    """
+    container = desk.container
+    key = portfolio_summary_key(portfolio.id)
+    cached = await container.cache.get_json(key)
+    if isinstance(cached, dict) and cached.get("version") == portfolio.version:
+        return cached
+    view = await _summary(db, desk=desk, portfolio=portfolio)
+    view["version"] = portfolio.version
+    await container.cache.set_json(key, view, container.settings.portfolio_cache_ttl)
+    return view
+
+
+async def _summary(db: AsyncSession, *, desk: TradingDesk, portfolio: Portfolio) -> dict[str, Any]:
     account, positions, prices = await figures(db, desk=desk, portfolio=portfolio)
     lastday = {s: await lastday_price(desk, s) for s in positions}
     day_pl = sum(

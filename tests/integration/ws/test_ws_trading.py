@@ -1,0 +1,71 @@
+"""Order events reach their owner's WebSocket connections, and only theirs."""
+
+from __future__ import annotations
+
+import json
+
+from integration.ws.wsclient import ServerFactory, drain, recv_json, recv_until
+
+
+async def test_trade_updates_reach_only_the_owner(live_server: ServerFactory) -> None:
+    async with live_server(market_always_open=True, paper_matching_enabled=False) as server:
+        owner, other = await server.register(), await server.register()
+        sockets = {}
+        for name, user in (("owner", owner), ("other", other)):
+            ws = await server.connect(user["access_token"])
+            await ws.send(
+                json.dumps({"type": "subscribe", "channels": ["orders", "fills", "portfolio"]})
+            )
+            assert (await recv_json(ws))["private"] == ["fills", "orders", "portfolio"]
+            sockets[name] = ws
+
+        response = await server.http.post(
+            "/api/orders",
+            json={"symbol": "MSFT", "side": "buy", "qty": "3", "client_order_id": "ws-1"},
+            headers={"Authorization": f"Bearer {owner['access_token']}"},
+        )
+        assert response.status_code == 201, response.text
+        order = response.json()
+        assert order["status"] == "filled"
+
+        owner_ws = sockets["owner"]
+        new = await recv_until(owner_ws, lambda m: m.get("type") == "trade_update")
+        assert new["channel"] == "orders"
+        assert new["data"]["event"] == "new"
+        assert new["data"]["order"]["client_order_id"] == "ws-1"
+        fill = await recv_until(
+            owner_ws, lambda m: m.get("type") == "trade_update" and m["data"]["event"] == "fill"
+        )
+        # Alpaca's trade_updates fields, inside our envelope.
+        assert fill["data"]["order"]["id"] == order["id"]
+        assert fill["data"]["qty"] == "3"
+        assert fill["data"]["price"] == order["filled_avg_price"]
+        assert fill["data"]["position_qty"] == "3"
+        assert fill["data"]["order"]["status"] == "filled"
+        rest = await drain(owner_ws, 0.5)
+        kinds = [(m.get("channel"), m.get("type")) for m in rest]
+        assert ("fills", "trade_update") in kinds
+        assert ("portfolio", "portfolio_update") in kinds
+        stranger = [m for m in await drain(sockets["other"], 0.3) if m.get("channel")]
+        assert stranger == []
+        for ws in sockets.values():
+            await ws.close()
+
+
+async def test_unsubscribed_private_channels_stay_quiet(live_server: ServerFactory) -> None:
+    async with live_server(market_always_open=True, paper_matching_enabled=False) as server:
+        user = await server.register()
+        ws = await server.connect(user["access_token"])
+        await ws.send(json.dumps({"type": "subscribe", "channels": ["portfolio"]}))
+        assert (await recv_json(ws))["private"] == ["portfolio"]
+        response = await server.http.post(
+            "/api/orders",
+            json={"symbol": "MSFT", "side": "buy", "qty": "1"},
+            headers={"Authorization": f"Bearer {user['access_token']}"},
+        )
+        assert response.status_code == 201, response.text
+        got = await recv_until(ws, lambda m: m.get("type") == "portfolio_update")
+        assert got["portfolio_id"] == response.json()["portfolio_id"]
+        later = await drain(ws, 0.3)
+        assert [m for m in later if m.get("type") == "trade_update"] == []
+        await ws.close()
