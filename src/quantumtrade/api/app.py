@@ -28,6 +28,7 @@ from quantumtrade.api.routers import auth as auth_router
 from quantumtrade.api.routers import market as market_router
 from quantumtrade.api.routers import orders as orders_router
 from quantumtrade.api.routers import portfolios as portfolios_router
+from quantumtrade.api.routers import risk_limits as risk_limits_router
 from quantumtrade.api.routers import system as system_router
 from quantumtrade.api.ws import router as ws_router
 from quantumtrade.core.settings import Settings, load_settings, parse_rate_rule
@@ -243,6 +244,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(alerts_router.router)
     app.include_router(portfolios_router.router)
     app.include_router(orders_router.router)
+    app.include_router(risk_limits_router.router)
     app.include_router(ws_router.router)
 
     # Added innermost first: the request context wraps everything, so every answer is measured.

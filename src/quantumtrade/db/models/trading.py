@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quantumtrade.db.models.base import TIMESERIES_KEY, Base, created_at, utcnow, uuid_pk
-from quantumtrade.db.types import Money, UTCDateTime
+from quantumtrade.db.types import JSONType, Money, UTCDateTime
 
 
 class Portfolio(Base):
@@ -33,6 +34,7 @@ class Portfolio(Base):
     version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
     ledger_seq: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
     reset_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    risk_limits: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow

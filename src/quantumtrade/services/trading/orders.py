@@ -30,6 +30,7 @@ from quantumtrade.domain.trading.orders import (
     TimeInForce,
     validate_order,
 )
+from quantumtrade.services.risk import limits as risk_limits
 from quantumtrade.services.trading import execute
 from quantumtrade.services.trading.desk import TradingDesk
 from quantumtrade.services.trading.ledger import holdings, lock_portfolio, record_event, set_status
@@ -183,6 +184,19 @@ async def submit_order(
             fees=fees,
         ),
         desk.extra_checks,
+    )
+    await risk_limits.enforce(
+        db,
+        desk=desk,
+        portfolio=portfolio,
+        symbol=info.symbol,
+        side=spec.side,
+        qty=qty,
+        price=ref,
+        positions=positions,
+        prices=prices,
+        account=figures,
+        now=now,
     )
     order = _new_order(spec, portfolio, info.asset_class, now, source)
     updates: list[Update] = []

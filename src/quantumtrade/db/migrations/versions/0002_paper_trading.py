@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0002"
 down_revision: str | Sequence[str] | None = "0001"
@@ -19,8 +20,9 @@ depends_on: str | Sequence[str] | None = None
 
 MONEY = sa.Numeric(28, 10).with_variant(sa.String(48), "sqlite")
 TIMESTAMP = sa.DateTime(timezone=True)
+JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
-PORTFOLIO_COLUMNS = ("realized_pl", "version", "ledger_seq", "reset_at")
+PORTFOLIO_COLUMNS = ("realized_pl", "version", "ledger_seq", "reset_at", "risk_limits")
 ORDER_COLUMNS = ("asset_class", "leg_role", "status_reason", "triggered_at", "replaced_at")
 
 
@@ -33,6 +35,7 @@ def upgrade() -> None:
         "portfolios", sa.Column("ledger_seq", sa.BigInteger(), nullable=False, server_default="0")
     )
     op.add_column("portfolios", sa.Column("reset_at", TIMESTAMP))
+    op.add_column("portfolios", sa.Column("risk_limits", JSON))
     op.add_column(
         "orders",
         sa.Column("asset_class", sa.String(20), nullable=False, server_default="us_equity"),

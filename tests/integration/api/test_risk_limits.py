@@ -1,0 +1,170 @@
+"""Risk limits: each refuses the order that would break it and lets risk-reducing ones through."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from integration.api.conftest import AppFactory
+from quantumtrade.domain.clock import FixedClock
+from support import assert_error, bearer, register
+
+NOW = datetime(2026, 11, 18, 16, 0, tzinfo=UTC)  # a Wednesday, 11:00 in New York
+
+
+class Trader:
+    def __init__(self, client: httpx.AsyncClient, headers: dict[str, str], clock: FixedClock):
+        self.client = client
+        self.headers = headers
+        self.clock = clock
+        self.portfolio_id = ""
+
+    async def order(self, symbol: str, side: str, qty: str) -> httpx.Response:
+        return await self.client.post(
+            "/api/orders",
+            json={"symbol": symbol, "side": side, "qty": qty, "portfolio_id": self.portfolio_id},
+            headers=self.headers,
+        )
+
+    async def limits(self, **changes: Any) -> httpx.Response:
+        return await self.client.post(
+            f"/api/risk/limits/{self.portfolio_id}", json=changes, headers=self.headers
+        )
+
+
+@pytest.fixture
+async def trader(make_api: AppFactory) -> AsyncIterator[Trader]:
+    clock = FixedClock(NOW)
+    async with make_api(clock=clock, market_feed_enabled=False, paper_matching_enabled=False) as (
+        _app,
+        client,
+    ):
+        user = await register(client)
+        headers = bearer(user["access_token"])
+        created = await client.post(
+            "/api/portfolios",
+            json={"name": "risky", "margin_multiplier": 2, "shorting_enabled": True},
+            headers=headers,
+        )
+        assert created.status_code == 201, created.text
+        me = Trader(client, headers, clock)
+        me.portfolio_id = created.json()["id"]
+        yield me
+
+
+async def test_limits_start_with_the_documented_defaults(trader: Trader) -> None:
+    response = await trader.client.get(
+        f"/api/risk/limits/{trader.portfolio_id}", headers=trader.headers
+    )
+    assert response.status_code == 200
+    limits = response.json()["limits"]
+    assert limits["max_open_positions"] == 100
+    assert limits["max_position_pct"] is None and limits["blocked_symbols"] == []
+
+
+async def test_bad_limits_are_refused_and_leave_the_old_ones(trader: Trader) -> None:
+    error = assert_error(await trader.limits(max_position_pct=1.5, nonsense=1), 400)
+    assert error["code"] == "invalid_risk_limits"
+    assert len(error["details"]["problems"]) == 2
+    shown = await trader.client.get(
+        f"/api/risk/limits/{trader.portfolio_id}", headers=trader.headers
+    )
+    assert shown.json()["limits"]["max_position_pct"] is None
+
+
+async def test_position_limit_refuses_the_order_and_explains_it(trader: Trader) -> None:
+    assert (await trader.limits(max_position_pct=0.05)).status_code == 200
+    error = assert_error(await trader.order("AAPL", "buy", "100"), 403)  # ~$8,000 of $100,000
+    assert error["code"] == "risk_max_position_pct"
+    assert error["details"]["limit"] == 0.05
+    assert error["details"]["value"] > 0.05
+    assert "of equity" in error["message"]
+    assert (await trader.order("AAPL", "buy", "50")).status_code == 201  # ~4 %
+    # Adding to it past 5 % is refused; selling (reducing) always goes through.
+    assert_error(await trader.order("AAPL", "buy", "20"), 403, "risk_max_position_pct")
+    assert (await trader.limits(max_position_pct=0.001)).status_code == 200
+    assert (await trader.order("AAPL", "sell", "50")).status_code == 201
+
+
+async def test_blocked_and_allowed_symbols(trader: Trader) -> None:
+    assert (await trader.order("TSLA", "buy", "1")).status_code == 201
+    assert (await trader.limits(blocked_symbols=["tsla"])).status_code == 200
+    assert_error(await trader.order("TSLA", "buy", "1"), 403, "risk_blocked_symbols")
+    assert (await trader.order("TSLA", "sell", "1")).status_code == 201  # getting out is allowed
+    assert (await trader.limits(allowed_symbols=["MSFT"], blocked_symbols=[])).status_code == 200
+    assert_error(await trader.order("AAPL", "buy", "1"), 403, "risk_allowed_symbols")
+    assert (await trader.order("MSFT", "buy", "1")).status_code == 201
+
+
+async def test_order_value_open_positions_and_leverage(trader: Trader) -> None:
+    assert (await trader.limits(max_order_value=1000, max_open_positions=1)).status_code == 200
+    error = assert_error(await trader.order("AAPL", "buy", "20"), 403, "risk_max_order_value")
+    assert error["details"]["limit"] == 1000
+    assert (await trader.order("AAPL", "buy", "5")).status_code == 201
+    assert_error(await trader.order("MSFT", "buy", "1"), 403, "risk_max_open_positions")
+    assert (
+        await trader.limits(max_order_value=None, max_open_positions=None, max_leverage=0.5)
+    ).status_code == 200
+    error = assert_error(await trader.order("SPY", "buy", "150"), 403, "risk_max_leverage")
+    assert error["details"]["value"] > 0.5
+
+
+async def test_short_sale_counts_as_adding_risk(trader: Trader) -> None:
+    assert (await trader.limits(max_position_value=500)).status_code == 200
+    assert_error(await trader.order("AAPL", "sell", "10"), 403, "risk_max_position_value")
+
+
+async def test_daily_loss_limit_blocks_new_risk_until_the_next_day(trader: Trader) -> None:
+    # Buying at the ask and marking at the last trade shows a small loss at once.
+    assert (await trader.order("AAPL", "buy", "200")).status_code == 201
+    assert (await trader.limits(daily_loss_limit_value=0.01)).status_code == 200
+    error = assert_error(await trader.order("MSFT", "buy", "1"), 403)
+    assert error["code"] == "risk_daily_loss_limit_value"
+    assert "next session" in error["message"]
+    assert (await trader.order("AAPL", "sell", "200")).status_code == 201  # reducing: allowed
+    # The realised loss still counts today.
+    assert_error(await trader.order("MSFT", "buy", "1"), 403, "risk_daily_loss_limit_value")
+    trader.clock.set(NOW + timedelta(days=1))
+    assert (await trader.order("MSFT", "buy", "1")).status_code == 201
+
+
+async def test_drawdown_kill_switch(trader: Trader) -> None:
+    assert (await trader.order("AAPL", "buy", "200")).status_code == 201
+    assert (await trader.limits(max_drawdown_pct=0.00001)).status_code == 200
+    assert_error(await trader.order("MSFT", "buy", "1"), 403, "risk_max_drawdown_pct")
+    assert (await trader.limits(max_drawdown_pct=None)).status_code == 200
+    assert (await trader.order("MSFT", "buy", "1")).status_code == 201
+
+
+async def test_orders_per_minute(trader: Trader) -> None:
+    assert (await trader.limits(max_orders_per_minute=2)).status_code == 200
+    assert (await trader.order("AAPL", "buy", "1")).status_code == 201
+    assert (await trader.order("AAPL", "buy", "1")).status_code == 201
+    assert_error(await trader.order("AAPL", "buy", "1"), 403, "risk_max_orders_per_minute")
+    trader.clock.set(NOW + timedelta(seconds=61))
+    assert (await trader.order("AAPL", "buy", "1")).status_code == 201
+
+
+async def test_two_concurrent_orders_cannot_together_break_a_limit(trader: Trader) -> None:
+    assert (await trader.limits(max_position_value=1000)).status_code == 200
+    # Each ~$650 of AAPL fits alone; both together would not.
+    results = await asyncio.gather(*(trader.order("AAPL", "buy", "8") for _ in range(2)))
+    codes = sorted(r.status_code for r in results)
+    assert codes == [201, 403], [r.text for r in results]
+    positions = await trader.client.get(
+        f"/api/portfolios/{trader.portfolio_id}/positions", headers=trader.headers
+    )
+    assert [p["qty"] for p in positions.json()] == ["8"]
+
+
+async def test_another_users_limits_are_not_found(trader: Trader) -> None:
+    stranger = await register(trader.client)
+    headers = bearer(stranger["access_token"])
+    url = f"/api/risk/limits/{trader.portfolio_id}"
+    assert_error(await trader.client.get(url, headers=headers), 404)
+    assert_error(await trader.client.post(url, json={"max_order_value": 1}, headers=headers), 404)
