@@ -168,3 +168,86 @@ async def test_another_users_limits_are_not_found(trader: Trader) -> None:
     url = f"/api/risk/limits/{trader.portfolio_id}"
     assert_error(await trader.client.get(url, headers=headers), 404)
     assert_error(await trader.client.post(url, json={"max_order_value": 1}, headers=headers), 404)
+
+
+async def test_automatic_stop_rests_with_a_new_position_and_fills_through_the_engine(
+    make_api: AppFactory,
+) -> None:
+    clock = FixedClock(NOW)
+    async with make_api(clock=clock, market_feed_enabled=False, paper_matching_enabled=False) as (
+        app,
+        client,
+    ):
+        user = await register(client)
+        headers = bearer(user["access_token"])
+        first = await client.post(
+            "/api/orders", json={"symbol": "AAPL", "side": "buy", "qty": "1"}, headers=headers
+        )
+        portfolio_id = first.json()["portfolio_id"]
+        await client.post(
+            "/api/orders", json={"symbol": "AAPL", "side": "sell", "qty": "1"}, headers=headers
+        )
+        response = await client.post(
+            f"/api/risk/limits/{portfolio_id}", json={"auto_stop_pct": 0.05}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+
+        bought = await client.post(
+            "/api/orders", json={"symbol": "AAPL", "side": "buy", "qty": "10"}, headers=headers
+        )
+        entry = float(bought.json()["filled_avg_price"])
+        open_orders = (await client.get("/api/orders", headers=headers)).json()
+        assert len(open_orders) == 1
+        stop = open_orders[0]
+        assert (stop["source"], stop["type"], stop["side"], stop["qty"]) == (
+            "auto_stop",
+            "stop",
+            "sell",
+            "10",
+        )
+        assert float(stop["stop_price"]) == pytest.approx(entry * 0.95, abs=0.01)
+        assert float(stop["stop_price"]) <= entry * 0.95  # never tighter than asked
+
+        engine = app.state.matching_engine
+        await engine.load()
+        level = float(stop["stop_price"])
+        stamp = clock.now().isoformat()
+        await engine.on_market(
+            {
+                "type": "quote",
+                "symbol": "AAPL",
+                "bid": level - 0.05,
+                "bid_size": 100,
+                "ask": level - 0.03,
+                "ask_size": 100,
+                "timestamp": stamp,
+            }
+        )
+        await engine.on_market(
+            {
+                "type": "price",
+                "symbol": "AAPL",
+                "price": level - 0.04,
+                "size": 100,
+                "exchange": "V",
+                "timestamp": stamp,
+            }
+        )
+        filled = (await client.get(f"/api/orders/{stop['id']}", headers=headers)).json()
+        assert filled["status"] == "filled"
+        assert filled["filled_avg_price"] == f"{level - 0.05:.2f}"
+        positions = await client.get(f"/api/portfolios/{portfolio_id}/positions", headers=headers)
+        assert positions.json() == []
+        # Flat again: no stop is left behind to open a short.
+        assert (await client.get("/api/orders", headers=headers)).json() == []
+
+
+async def test_closing_a_position_by_hand_cancels_its_automatic_stop(trader: Trader) -> None:
+    assert (await trader.limits(auto_stop_pct=0.1)).status_code == 200
+    assert (await trader.order("MSFT", "buy", "4")).status_code == 201
+    assert (await trader.order("MSFT", "buy", "2")).status_code == 201
+    stops = (await trader.client.get("/api/orders", headers=trader.headers)).json()
+    assert [(s["source"], s["qty"]) for s in stops] == [("auto_stop", "6")]  # resized
+    assert (await trader.order("MSFT", "sell", "6")).status_code == 201
+    assert (await trader.client.get("/api/orders", headers=trader.headers)).json() == []
+    assert_error(await trader.limits(auto_stop_pct=0.1, auto_stop_atr_multiple=2), 400)

@@ -20,6 +20,7 @@ _PERCENT_FIELDS = (
     "max_sector_concentration_pct",
     "daily_loss_limit_pct",
     "max_drawdown_pct",
+    "auto_stop_pct",
 )
 
 
@@ -44,6 +45,9 @@ class RiskLimits:
     allowed_symbols: tuple[str, ...] | None = None
     blocked_symbols: tuple[str, ...] = ()
     max_orders_per_minute: int | None = None
+    # Protective stops placed on every new position (not limits: they never refuse an order).
+    auto_stop_pct: float | None = None  # stop this fraction beyond the average entry price
+    auto_stop_atr_multiple: float | None = None  # or this many ATR(14) of daily bars
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> RiskLimits:
@@ -76,6 +80,8 @@ class RiskLimits:
             elif name in ("max_open_positions", "max_orders_per_minute") and value != int(value):
                 problems.append(f"{name} must be a whole number")
             values[name] = int(value) if name.startswith(("max_open", "max_orders")) else value
+        if values.get("auto_stop_pct") and values.get("auto_stop_atr_multiple"):
+            problems.append("set auto_stop_pct or auto_stop_atr_multiple, not both")
         if problems:
             raise InvalidInput(
                 "Invalid risk limits: " + "; ".join(problems) + ".",

@@ -23,6 +23,7 @@ from quantumtrade.domain.execution import Side
 from quantumtrade.domain.market import Quote
 from quantumtrade.domain.trading.ledger import account_figures, exposure_increase
 from quantumtrade.domain.trading.orders import OPEN, OrderStatus
+from quantumtrade.services.risk import auto_stop
 from quantumtrade.services.trading.desk import TradingDesk
 from quantumtrade.services.trading.execution import qty_for_notional
 from quantumtrade.services.trading.ledger import Booked, book_fill, holdings, set_status
@@ -117,6 +118,7 @@ async def execute_now(
     )
     updates.append((booked.event, order, booked))
     updates += await _after_fill(db, order, now)
+    updates += await auto_stop.protect(db, desk=desk, portfolio=portfolio, order=order, now=now)
     if order.status in OPEN_VALUES and order.time_in_force == "ioc":
         updates += await cancel_with_legs(db, order, now, reason="ioc: remainder canceled")
     return updates

@@ -257,6 +257,8 @@ async def book_fill(
     order.updated_at = at
     event = "fill" if complete else "partial_fill"
     record_event(db, order, event, at, qty=qty, price=price)
+    # The session does not autoflush: make the new state visible to the queries that follow.
+    await db.flush()
     return Booked(
         order=order,
         trade_id=trade_id,

@@ -240,8 +240,8 @@ async def submit_order(
         )
     await db.commit()
     await desk.publish(portfolio.user_id, updates)
-    resting = [o for o in (order, *legs) if o.status in OPEN_VALUES]
-    await desk.notify_engine(resting)
+    touched = {o.id: o for o in (order, *legs, *(u[1] for u in updates))}
+    await desk.notify_engine(list(touched.values()))
     return order
 
 
