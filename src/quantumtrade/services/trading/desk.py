@@ -51,6 +51,8 @@ class TradingDesk:
     quotes: dict[str, tuple[float, Quote]] = field(default_factory=dict)
     trades: dict[str, tuple[float, float]] = field(default_factory=dict)
     bar_volumes: dict[str, float] = field(default_factory=dict)
+    # Per symbol, what each order filled since the symbol's last 1-minute bar.
+    bar_fills: dict[str, dict[str, Decimal]] = field(default_factory=dict)
 
     @classmethod
     def create(cls, container: Container) -> TradingDesk:
@@ -101,6 +103,7 @@ class TradingDesk:
             self.trades[symbol] = (now, float(message["price"]))
         elif kind == "bar" and message.get("timeframe", "1Min") == "1Min":
             self.bar_volumes[symbol] = float(message["volume"])
+            self.bar_fills.pop(symbol, None)
 
     async def publish(
         self, user_id: uuid.UUID, updates: Sequence[tuple[str, Order, Booked | None]]

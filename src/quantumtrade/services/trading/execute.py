@@ -97,7 +97,8 @@ async def execute_now(
             return [("rejected", order, None)]
     assert order.qty is not None
     remaining = order.qty - order.filled_qty
-    qty = desk.execution.fill_qty(remaining, bar_volume)
+    this_bar = desk.bar_fills.setdefault(order.symbol, {})
+    qty = desk.execution.fill_qty(remaining, bar_volume, this_bar.get(str(order.id), ZERO))
     if order.time_in_force == "fok" and qty < remaining:
         updates += await cancel_with_legs(db, order, now, reason="fok: could not fill in full")
         return updates
@@ -116,6 +117,7 @@ async def execute_now(
     booked = await book_fill(
         db, portfolio, order, qty=qty, price=price, fees=fees, at=now, slippage=slippage * qty
     )
+    this_bar[str(order.id)] = this_bar.get(str(order.id), ZERO) + qty
     updates.append((booked.event, order, booked))
     updates += await _after_fill(db, order, now)
     updates += await auto_stop.protect(db, desk=desk, portfolio=portfolio, order=order, now=now)

@@ -80,11 +80,18 @@ class Execution:
             rng=np.random.default_rng(settings.paper_seed),
         )
 
-    def fill_qty(self, remaining: Decimal, bar_volume: float | None) -> Decimal:
-        """Return how much of ``remaining`` may fill now under the caps in force."""
+    def fill_qty(
+        self, remaining: Decimal, bar_volume: float | None, filled_this_bar: Decimal = ZERO
+    ) -> Decimal:
+        """Return how much of ``remaining`` may fill now under the caps in force.
+
+        The participation cap is a budget per bar: what the order already filled since the
+        last 1-minute bar comes off it.
+        """
         qty = remaining
         if self.participation is not None and bar_volume is not None:
-            qty = max_fill_qty(qty, bar_volume, self.participation)
+            budget = max_fill_qty(Decimal(repr(bar_volume)), bar_volume, self.participation)
+            qty = max(min(qty, budget - filled_this_bar), ZERO)
         if self.partial_fills is not None and qty > ZERO:
             qty = self.partial_fills.fill_qty(qty, self.rng)
         return qty
