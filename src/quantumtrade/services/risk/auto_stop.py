@@ -23,7 +23,7 @@ from quantumtrade.db.models import Order, Portfolio, Position
 from quantumtrade.domain.execution import Side, quantize_price, to_decimal
 from quantumtrade.domain.indicators import atr
 from quantumtrade.domain.market import Timeframe
-from quantumtrade.domain.risk.stops import atr_stop, percent_stop
+from quantumtrade.domain.risk.stops import PositionSide, atr_stop, percent_stop
 from quantumtrade.domain.trading.orders import OPEN, OrderStatus
 from quantumtrade.services.risk.limits import limits_of
 from quantumtrade.services.trading.ledger import Booked, record_event, set_status
@@ -86,7 +86,7 @@ async def protect(
     )
     if position is None or position.qty == ZERO:
         return updates
-    side = "long" if position.qty > ZERO else "short"
+    side: PositionSide = "long" if position.qty > ZERO else "short"
     entry = float(position.avg_entry_price)
     if limits.auto_stop_pct is not None:
         level = percent_stop(entry, limits.auto_stop_pct, side)

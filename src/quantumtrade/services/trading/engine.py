@@ -217,8 +217,8 @@ class MatchingEngine:
         now = self.container.clock.now()
         try:
             async with self.container.session_factory() as db:
-                updates: list[Any] = await use_case(
-                    db, order_id=uuid.UUID(order_id), now=now, **kwargs
+                updates: list[Any] = (
+                    await use_case(db, order_id=uuid.UUID(order_id), now=now, **kwargs) or []
                 )
                 await db.commit()
         except Exception as exc:

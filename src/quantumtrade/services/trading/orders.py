@@ -30,6 +30,7 @@ from quantumtrade.domain.trading.orders import (
     TimeInForce,
     validate_order,
 )
+from quantumtrade.marketdata.source import SymbolInfo
 from quantumtrade.services.risk import limits as risk_limits
 from quantumtrade.services.trading import execute
 from quantumtrade.services.trading.desk import TradingDesk
@@ -125,33 +126,28 @@ def _legs(spec: OrderSpec, entry: Order, now: datetime) -> list[Order]:
     return legs
 
 
-async def submit_order(
+async def _check(
     db: AsyncSession,
     *,
     desk: TradingDesk,
-    user_id: uuid.UUID,
-    portfolio_id: uuid.UUID | None,
+    portfolio: Portfolio,
     spec: OrderSpec,
-    source: str = "api",
-) -> Order:
-    """Validate, check and store an order, and fill it at once where it is marketable."""
-    container = desk.container
-    info = desk.symbol_info(spec.symbol)
-    spec = validate_order(replace(spec, symbol=info.symbol), fractionable=info.fractionable)
-    if portfolio_id is None:
-        portfolio_id = (await default_portfolio(db, desk=desk, user_id=user_id)).id
-    if spec.client_order_id is not None:
-        taken = await _existing(db, portfolio_id, spec.client_order_id)
-        if taken is not None:
-            raise _client_order_id_taken(taken)
-    quote = await desk.quote(info.symbol)
+    info: SymbolInfo,
+    quote: Quote,
+    now: datetime,
+    replacing: uuid.UUID | None = None,
+) -> None:
+    """Run the pre-trade checks and the risk limits on a locked portfolio (raises to refuse).
+
+    ``replacing`` leaves that order's own reservation out of the buying power.
+    """
     last = await desk.last_price(info.symbol)
     market_open = desk.market_open(info.asset_class)
-    now = container.clock.now()
-    portfolio = await lock_portfolio(db, portfolio_id, user_id=user_id)
     positions = await holdings(db, portfolio.id)
     prices = {symbol: await desk.last_price(symbol) for symbol in positions}
-    reserved = await reserved_amount(db, portfolio.id, positions, prices)
+    reserved = await reserved_amount(
+        db, portfolio.id, positions, prices, last_price=desk.last_price, exclude=replacing
+    )
     figures = account_figures(
         portfolio.cash,
         [(p.qty, prices[s]) for s, p in positions.items()],
@@ -198,6 +194,32 @@ async def submit_order(
         account=figures,
         now=now,
     )
+
+
+async def submit_order(
+    db: AsyncSession,
+    *,
+    desk: TradingDesk,
+    user_id: uuid.UUID,
+    portfolio_id: uuid.UUID | None,
+    spec: OrderSpec,
+    source: str = "api",
+) -> Order:
+    """Validate, check and store an order, and fill it at once where it is marketable."""
+    container = desk.container
+    info = desk.symbol_info(spec.symbol)
+    spec = validate_order(replace(spec, symbol=info.symbol), fractionable=info.fractionable)
+    if portfolio_id is None:
+        portfolio_id = (await default_portfolio(db, desk=desk, user_id=user_id)).id
+    if spec.client_order_id is not None:
+        taken = await _existing(db, portfolio_id, spec.client_order_id)
+        if taken is not None:
+            raise _client_order_id_taken(taken)
+    quote = await desk.quote(info.symbol)
+    market_open = desk.market_open(info.asset_class)
+    now = container.clock.now()
+    portfolio = await lock_portfolio(db, portfolio_id, user_id=user_id)
+    await _check(db, desk=desk, portfolio=portfolio, spec=spec, info=info, quote=quote, now=now)
     order = _new_order(spec, portfolio, info.asset_class, now, source)
     updates: list[Update] = []
     queued = not market_open or spec.time_in_force in (TimeInForce.OPG, TimeInForce.CLS)
@@ -215,7 +237,11 @@ async def submit_order(
         order.status = OrderStatus.ACCEPTED.value
     if spec.type is OrderType.TRAILING_STOP:
         hwm, stop = trailing_stop_update(
-            spec.side, None, last, trail_price=spec.trail_price, trail_percent=spec.trail_percent
+            spec.side,
+            None,
+            await desk.last_price(info.symbol),
+            trail_price=spec.trail_price,
+            trail_percent=spec.trail_percent,
         )
         order.high_water_mark, order.stop_price = hwm, stop
     db.add(order)
@@ -234,7 +260,8 @@ async def submit_order(
     updates.append((order.status, order, None))
     for leg in legs:
         record_event(db, leg, leg.status, now)
-    if not queued:
+    if not queued and spec.type in (OrderType.MARKET, OrderType.LIMIT):
+        # Stops wait for a trade to trigger them: the matching engine fills those.
         updates += await execute.execute_now(
             db, desk=desk, portfolio=portfolio, order=order, quote=quote, now=now
         )
@@ -433,6 +460,17 @@ async def replace_order(
     )
     info = desk.symbol_info(old.symbol)
     spec = validate_order(spec, fractionable=info.fractionable)
+    if old.status != OrderStatus.HELD.value:
+        await _check(
+            db,
+            desk=desk,
+            portfolio=portfolio,
+            spec=spec,
+            info=info,
+            quote=await desk.quote(old.symbol),
+            now=desk.container.clock.now(),
+            replacing=old.id,
+        )
     if await _existing(db, portfolio.id, spec.client_order_id or "") is not None:
         raise _client_order_id_taken(await _existing(db, portfolio.id, spec.client_order_id or ""))  # type: ignore[arg-type]
     now = desk.container.clock.now()
@@ -542,7 +580,7 @@ async def mark_triggered(
     now: datetime,
     hwm: Decimal | None,
     stop: Decimal | None,
-) -> None:
+) -> list[Update]:
     """Persist a stop-limit's trigger or a trailing stop's watermark (kept across restarts)."""
     values: dict[str, object] = {"updated_at": now}
     if hwm is not None:
@@ -555,3 +593,4 @@ async def mark_triggered(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
+    return []

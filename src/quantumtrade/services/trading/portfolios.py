@@ -124,6 +124,7 @@ async def reserved_amount(
     prices: dict[str, Decimal],
     *,
     last_price: Any = None,
+    exclude: uuid.UUID | None = None,
 ) -> Decimal:
     """Return what the open orders would spend if they filled at their limit, stop or market."""
     rows = await db.scalars(
@@ -131,6 +132,7 @@ async def reserved_amount(
             Order.portfolio_id == portfolio_id,
             Order.status.in_(OPEN_VALUES),
             Order.status != OrderStatus.HELD.value,
+            *([Order.id != exclude] if exclude is not None else []),
         )
     )
     total = ZERO
