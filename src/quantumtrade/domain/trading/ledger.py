@@ -72,7 +72,8 @@ def apply_fill(
     goes short with the rest. Closing realises ``(exit - entry) * qty`` for a long and the
     mirror for a short; fees are not part of realised P&L, they reduce cash.
     """
-    if qty <= ZERO or price <= ZERO or fees < ZERO:
+    finite = all(amount.is_finite() for amount in (qty, price, fees))
+    if not finite or qty <= ZERO or price <= ZERO or fees < ZERO:
         raise InvalidInput("a fill needs qty > 0, price > 0 and fees >= 0", code="invalid_fill")
     signed = qty if side is Side.BUY else -qty
     old = holding.qty

@@ -68,8 +68,9 @@ def _fmt(value: Decimal | None) -> str:
 def _line(entry: LedgerEntry, problems: list[str]) -> LedgerLine:
     """Return the domain line of a journal entry (a fill only when its fields say so)."""
     if entry.kind != "fill":
-        if entry.symbol is not None or entry.side is not None:
-            problems.append(f"seq {entry.seq}: a {entry.kind} line names a symbol or a side")
+        fill_fields = (entry.qty, entry.price, entry.fees, entry.realized_pl)
+        if entry.symbol is not None or entry.side is not None or any(fill_fields):
+            problems.append(f"seq {entry.seq}: a {entry.kind} line carries fill details")
         return LedgerLine(entry.cash_delta)
     if entry.side not in (Side.BUY.value, Side.SELL.value):
         problems.append(f"seq {entry.seq}: fill line with side {entry.side!r}")

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quantumtrade.db.models import Order, Portfolio
 from quantumtrade.domain.execution import Side
 from quantumtrade.domain.market import Quote
-from quantumtrade.domain.trading.ledger import account_figures, exposure_increase
+from quantumtrade.domain.trading.ledger import account_figures, cents, exposure_increase
 from quantumtrade.domain.trading.orders import OPEN, OrderStatus
 from quantumtrade.services.risk import auto_stop
 from quantumtrade.services.trading.desk import TradingDesk
@@ -47,17 +47,26 @@ async def _affordable(
     portfolio: Portfolio,
     order: Order,
     qty: Decimal,
-    cost: Decimal,
+    price: Decimal,
+    fees: Decimal,
 ) -> bool:
-    """Return whether the account can pay for the exposure this fill adds, at ``cost``.
+    """Return whether the account can pay for this fill of ``qty`` at ``price`` plus ``fees``.
 
     Buying power is taken without the open orders' reservations: they are this order's peers,
     and the first to fill is served first. A cash account's buying power is its cash, so its
     cash never goes below zero.
     """
+    side = Side(order.side)
+    gross = cents(qty * price)
+    cost = gross + fees if side is Side.BUY else gross
+    if portfolio.margin_multiplier == 1:
+        # A cash account pays everything from cash, fees on a sale included.
+        after = portfolio.cash - cost if side is Side.BUY else portfolio.cash + gross - fees
+        if after < ZERO:
+            return False
     positions = await holdings(db, portfolio.id)
     held = positions.get(order.symbol)
-    opening = exposure_increase(held.qty if held else ZERO, Side(order.side), qty)
+    opening = exposure_increase(held.qty if held else ZERO, side, qty)
     if opening <= ZERO:
         return True
     prices = {symbol: await desk.last_price(symbol) for symbol in positions}
@@ -109,8 +118,7 @@ async def execute_now(
         return updates
     price, slippage = priced
     fees = desk.execution.fees(side, qty, price)
-    cost = qty * price + fees.total if side is Side.BUY else qty * price
-    if not await _affordable(db, desk, portfolio, order, qty, cost):
+    if not await _affordable(db, desk, portfolio, order, qty, price, fees.total):
         reason = "insufficient buying power at fill time"
         updates += await cancel_with_legs(db, order, now, reason=reason)
         return updates
