@@ -101,3 +101,37 @@ def test_from_dict_refuses_bad_values(raw: dict[str, object]) -> None:
     with pytest.raises(InvalidInput) as caught:
         RiskLimits.from_dict(raw)
     assert caught.value.code == "invalid_risk_limits"
+
+
+def test_usage_reports_each_limit_that_is_on_most_used_first() -> None:
+    from quantumtrade.domain.risk.limits import AccountRisk, limit_usage
+
+    state = AccountRisk(
+        equity=100_000.0,
+        exposures={"AAPL": 18_000.0, "MSFT": 12_000.0, "XOM": 5_000.0},
+        sectors={"AAPL": "Technology", "MSFT": "Technology", "XOM": "Energy"},
+        day_pl=-900.0,
+        last_equity=100_900.0,
+        drawdown=-0.01,
+    )
+    limits = RiskLimits(
+        max_position_pct=0.2,
+        max_sector_concentration_pct=0.5,
+        daily_loss_limit_value=1000,
+        max_open_positions=10,
+    )
+    usage = {u.rule: u for u in limit_usage(limits, state)}
+    assert set(usage) == {
+        "max_position_pct",
+        "max_sector_concentration_pct",
+        "daily_loss_limit_value",
+        "max_open_positions",
+    }
+    assert usage["max_position_pct"].used == pytest.approx(0.9)
+    assert usage["max_position_pct"].subject == "AAPL"
+    assert usage["max_sector_concentration_pct"].used == pytest.approx(0.6)
+    assert usage["max_sector_concentration_pct"].subject == "Technology"
+    assert usage["daily_loss_limit_value"].used == pytest.approx(0.9)
+    assert usage["max_open_positions"].used == pytest.approx(0.3)
+    ordered = [u.used for u in limit_usage(limits, state)]
+    assert ordered == sorted(ordered, reverse=True)

@@ -292,3 +292,75 @@ def check_order(limits: RiskLimits, risk: OrderRisk) -> list[Breach]:
             )
         )
     return breaches
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRisk:
+    """A portfolio's state as the limits see it, between orders."""
+
+    equity: float
+    exposures: dict[str, float]  # absolute market value per symbol
+    sectors: dict[str, str | None]
+    day_pl: float
+    last_equity: float
+    drawdown: float  # equity / peak - 1, <= 0
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """How much of one limit is used: ``used`` 1.0 means at the limit."""
+
+    rule: str
+    limit: float
+    value: float
+    used: float
+    subject: str | None = None  # the symbol or sector at the top of the rule
+
+
+WARNING_LEVEL = 0.8
+
+
+def limit_usage(limits: RiskLimits, state: AccountRisk) -> list[Usage]:
+    """Return the usage of every numeric limit that is on, most used first."""
+    usages: list[Usage] = []
+    equity = state.equity
+
+    def add(rule: str, limit: float | None, value: float, subject: str | None = None) -> None:
+        if limit is not None and limit > 0:
+            usages.append(Usage(rule, limit, value, value / limit, subject))
+
+    top_symbol = max(state.exposures, key=lambda s: state.exposures[s], default=None)
+    top_value = state.exposures.get(top_symbol, 0.0) if top_symbol else 0.0
+    gross = sum(state.exposures.values())
+    if equity > 0:
+        add("max_position_pct", limits.max_position_pct, top_value / equity, top_symbol)
+        add("max_leverage", limits.max_leverage, gross / equity)
+        by_sector: dict[str, float] = {}
+        for symbol, value in state.exposures.items():
+            sector = state.sectors.get(symbol)
+            if sector:
+                by_sector[sector] = by_sector.get(sector, 0.0) + value
+        if by_sector:
+            sector = max(by_sector, key=lambda s: by_sector[s])
+            add(
+                "max_sector_concentration_pct",
+                limits.max_sector_concentration_pct,
+                by_sector[sector] / equity,
+                sector,
+            )
+    add("max_position_value", limits.max_position_value, top_value, top_symbol)
+    if gross > 0:
+        add(
+            "max_symbol_concentration_pct",
+            limits.max_symbol_concentration_pct,
+            top_value / gross,
+            top_symbol,
+        )
+    open_positions = sum(1 for value in state.exposures.values() if value > 0)
+    add("max_open_positions", limits.max_open_positions, float(open_positions))
+    loss = max(-state.day_pl, 0.0)
+    add("daily_loss_limit_value", limits.daily_loss_limit_value, loss)
+    if state.last_equity > 0:
+        add("daily_loss_limit_pct", limits.daily_loss_limit_pct, loss / state.last_equity)
+    add("max_drawdown_pct", limits.max_drawdown_pct, max(-state.drawdown, 0.0))
+    return sorted(usages, key=lambda usage: -usage.used)
