@@ -28,6 +28,7 @@ from quantumtrade.api.routers import auth as auth_router
 from quantumtrade.api.routers import market as market_router
 from quantumtrade.api.routers import orders as orders_router
 from quantumtrade.api.routers import portfolios as portfolios_router
+from quantumtrade.api.routers import risk as risk_router
 from quantumtrade.api.routers import risk_limits as risk_limits_router
 from quantumtrade.api.routers import system as system_router
 from quantumtrade.api.ws import router as ws_router
@@ -48,6 +49,7 @@ from quantumtrade.services import realtime
 from quantumtrade.services._tasks import stop_if_cancelled
 from quantumtrade.services.container import Container
 from quantumtrade.services.notifier import OutboxNotifier
+from quantumtrade.services.risk.monitor import RiskMonitor
 from quantumtrade.services.trading.desk import TradingDesk
 from quantumtrade.services.trading.engine import MatchingEngine
 
@@ -223,6 +225,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     if settings.paper_matching_enabled:
         container.add_background_job("matching_engine", matching.run)
         container.register_health_check("matching_engine", matching.health)
+    monitor = RiskMonitor(desk, interval_seconds=settings.risk_snapshot_minutes * 60)
+    if settings.risk_monitor_enabled:
+        container.add_background_job("risk_monitor", monitor.run)
 
     app = FastAPI(
         title="QuantumTrade API",
@@ -237,6 +242,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.container = container
     app.state.trading = desk
     app.state.matching_engine = matching
+    app.state.risk_monitor = monitor
     install_error_handlers(app)
     app.include_router(auth_router.router)
     app.include_router(system_router.router)
@@ -245,6 +251,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(portfolios_router.router)
     app.include_router(orders_router.router)
     app.include_router(risk_limits_router.router)
+    app.include_router(risk_router.router)
     app.include_router(ws_router.router)
 
     # Added innermost first: the request context wraps everything, so every answer is measured.

@@ -154,6 +154,9 @@ class Settings(BaseSettings):
     # Market orders sent while the market is closed: queue them for the open, or refuse them.
     paper_outside_session: Literal["queue", "reject"] = "queue"
     paper_matching_enabled: bool = True
+    # Risk snapshots (risk_metrics) and limit alerts: one replica sweeps this often.
+    risk_monitor_enabled: bool = True
+    risk_snapshot_minutes: float = Field(default=15.0, gt=0)
 
     # Integrations
     alpaca_api_key: str | None = None

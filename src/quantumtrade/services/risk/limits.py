@@ -94,7 +94,7 @@ async def last_equity(
     return float(cash + value)
 
 
-async def _peak_equity(db: AsyncSession, portfolio: Portfolio) -> float:
+async def peak_equity(db: AsyncSession, portfolio: Portfolio) -> float:
     since = portfolio.reset_at or portfolio.created_at
     stored = await db.scalars(
         sa.select(PerformanceMetric.equity).where(
@@ -164,7 +164,7 @@ async def enforce(
         start = await last_equity(db, desk=desk, portfolio=portfolio, now=now)
         risk = _replace(risk, day_pl=equity - start, last_equity=start)
     if adds_risk and limits.max_drawdown_pct is not None:
-        peak = max(await _peak_equity(db, portfolio), equity)
+        peak = max(await peak_equity(db, portfolio), equity)
         risk = _replace(risk, drawdown=equity / peak - 1 if peak > 0 else 0.0)
     breaches = check_order(limits, risk)
     if breaches:
