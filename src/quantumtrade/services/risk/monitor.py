@@ -27,7 +27,7 @@ from quantumtrade.services._tasks import stop_if_cancelled
 from quantumtrade.services.alerts import alert_view, user_channel
 from quantumtrade.services.market_feed import Lease, create_lease
 from quantumtrade.services.risk import analytics
-from quantumtrade.services.risk.limits import peak_equity, day_start, last_equity, limits_of
+from quantumtrade.services.risk.limits import day_start, last_equity, limits_of, peak_equity
 from quantumtrade.services.trading import portfolios
 from quantumtrade.services.trading.desk import TradingDesk
 
