@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query
 
 from quantumtrade.api.deps import CurrentPrincipal, DeskDep, SessionDep
 from quantumtrade.api.schemas.common import ERROR_RESPONSES
-from quantumtrade.services.risk import analytics
+from quantumtrade.services.risk import analytics, stops
 from quantumtrade.services.trading import portfolios
 
 router = APIRouter(prefix="/api/risk", tags=["risk"], responses=ERROR_RESPONSES)
@@ -167,7 +167,7 @@ async def get_stops(
     - **kelly** (with ``win_rate`` and ``win_loss_ratio``): ``p - (1 - p) / b``, floored at 0
       and capped at ``kelly_cap``.
     """
-    return await analytics.stop_suggestion(
+    return await stops.stop_suggestion(
         desk,
         symbol=symbol,
         side=side,
