@@ -110,6 +110,12 @@ def test_returns_frame_is_aligned_to_position_labels() -> None:
     )
 
 
+def test_returns_frame_missing_a_position_label_is_refused() -> None:
+    frame = pd.DataFrame({"A": [0.01, -0.02, 0.03], "C": [0.0, 0.01, -0.05]})
+    with pytest.raises(ValueError, match="no column for positions"):
+        historical_var(pd.Series({"A": 1000.0, "B": -500.0}), frame, 0.75)
+
+
 # --- parametric -------------------------------------------------------------------------
 
 

@@ -35,16 +35,20 @@ def positions_array(positions: PositionsLike) -> tuple[tuple[str, ...], FloatArr
 def returns_matrix(returns: ReturnsMatrix, labels: tuple[str, ...]) -> FloatArray:
     """Return a T x N float64 matrix whose columns follow ``labels``.
 
-    A DataFrame whose columns contain every label is reordered to match; any other input must
-    already be in position order.
+    A DataFrame whose columns contain every label is reordered to match; one with unnamed
+    (0..N-1) columns, or any other input, must already be in position order. A frame with named
+    columns that lacks a position's label is refused rather than matched by position.
     """
     if isinstance(returns, pd.DataFrame):
         columns = [str(c) for c in returns.columns]
         if set(labels) <= set(columns):
             frame = returns.set_axis(columns, axis=1)
             matrix = frame.loc[:, list(labels)].to_numpy(dtype=np.float64)
-        else:
+        elif isinstance(returns.columns, pd.RangeIndex):
             matrix = returns.to_numpy(dtype=np.float64)
+        else:
+            missing = sorted(set(labels) - set(columns))
+            raise ValueError(f"returns have no column for positions {missing}")
     else:
         matrix = np.asarray(returns, dtype=np.float64)
     if matrix.ndim != 2 or matrix.shape[1] != len(labels):
