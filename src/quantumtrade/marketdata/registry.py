@@ -66,20 +66,18 @@ class SourceRouter:
             built = self._sources[name] = self._factories[name]()
         return built
 
-    def asset_class(self, symbol: str) -> str:
+    def asset_class(self, symbol: str, classes: dict[str, str] | None = None) -> str:
         """Return the symbol's asset class as its sources report it ("/" means crypto)."""
-        for info in self._directory():
-            if info.symbol == symbol:
-                return info.asset_class
-        return "crypto" if "/" in symbol else "us_equity"
+        known = self._asset_classes() if classes is None else classes
+        return known.get(symbol) or ("crypto" if "/" in symbol else "us_equity")
 
-    def source_name_for(self, symbol: str) -> str:
+    def source_name_for(self, symbol: str, classes: dict[str, str] | None = None) -> str:
         """Return the name of the source serving ``symbol``."""
         upper = symbol.upper()
         for key in (symbol, upper):
             if key in self._routes:
                 return self._routes[key]
-        return self._routes.get(self.asset_class(upper), self.default)
+        return self._routes.get(self.asset_class(upper, classes), self.default)
 
     def route(self, symbol: str) -> MarketDataSource:
         return self.source(self.source_name_for(symbol))
@@ -87,9 +85,10 @@ class SourceRouter:
     def symbols(self) -> Sequence[SymbolInfo]:
         """Return every symbol a source offers and the router sends to that same source."""
         seen: dict[str, SymbolInfo] = {}
+        classes = self._asset_classes()  # once: looking it up per symbol was quadratic
         for name in self._used_names():
             for info in self.source(name).symbols():
-                if info.symbol not in seen and self.source_name_for(info.symbol) == name:
+                if info.symbol not in seen and self.source_name_for(info.symbol, classes) == name:
                     seen[info.symbol] = info
         return list(seen.values())
 
@@ -126,11 +125,13 @@ class SourceRouter:
         names = [self.default, *self._routes.values()]
         return list(dict.fromkeys(names))
 
-    def _directory(self) -> list[SymbolInfo]:
-        infos: list[SymbolInfo] = []
+    def _asset_classes(self) -> dict[str, str]:
+        """Return each symbol's asset class, the first source listing it winning."""
+        classes: dict[str, str] = {}
         for name in self._used_names():
-            infos.extend(self.source(name).symbols())
-        return infos
+            for info in self.source(name).symbols():
+                classes.setdefault(info.symbol, info.asset_class)
+        return classes
 
 
 async def _merge(streams: Sequence[AsyncIterator[MarketEvent]]) -> AsyncIterator[MarketEvent]:

@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Collection
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -57,8 +57,13 @@ class HistoryPage:
     next_page_token: str | None
 
 
-def resolve_symbol(container: Container, text: str) -> str:
-    """Return the canonical spelling of ``text`` (upper case, crypto pairs with "/")."""
+def resolve_symbol(
+    container: Container, text: str, known: Collection[str] | None = None
+) -> str:
+    """Return the canonical spelling of ``text`` (upper case, crypto pairs with "/").
+
+    ``known`` is the set of symbols to match against (all the market's when None).
+    """
     raw = text.strip().upper()
     if not _SYMBOL.fullmatch(raw):
         raise NotFound(f"Unknown symbol {text.strip()[:30]!r}.", code="unknown_symbol")
@@ -69,7 +74,8 @@ def resolve_symbol(container: Container, text: str) -> str:
             for quote in _QUOTE_CURRENCIES
             if raw.endswith(quote) and len(raw) > len(quote)
         ]
-    known = {info.symbol for info in container.market.symbols()}
+    if known is None:
+        known = {info.symbol for info in container.market.symbols()}
     for candidate in candidates:
         if candidate in known:
             return candidate

@@ -48,6 +48,8 @@ async def _submit(body: OrderCreate, db: Any, principal: Any, desk: Any) -> dict
         portfolio_id=body.portfolio_id,
         spec=_spec(body),
     )
+    if order.order_class == "simple":
+        return order_view(order)
     legs = await orders.legs_of(db, [order])
     return order_view(order, legs.get(order.id) or None)
 

@@ -53,6 +53,8 @@ class TradingDesk:
     bar_volumes: dict[str, float] = field(default_factory=dict)
     # Per symbol, what each order filled since the symbol's last 1-minute bar.
     bar_fills: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    _infos: dict[str, SymbolInfo] = field(default_factory=dict)
+    _infos_at: float = float("-inf")
 
     @classmethod
     def create(cls, container: Container) -> TradingDesk:
@@ -60,10 +62,14 @@ class TradingDesk:
 
     def symbol_info(self, text: str) -> SymbolInfo:
         """Return the symbol's description, or refuse an unknown symbol (422)."""
-        symbol = resolve_symbol(self.container, text)
-        for info in self.container.market.symbols():
-            if info.symbol == symbol:
-                return info
+        now = time.monotonic()
+        if now - self._infos_at > _FRESH_SECONDS:
+            # Listing the market's symbols costs ~1 ms; an order should not pay it each time.
+            self._infos = {info.symbol: info for info in self.container.market.symbols()}
+            self._infos_at = now
+        info = self._infos.get(resolve_symbol(self.container, text, self._infos))
+        if info is not None:
+            return info
         raise Unprocessable(
             f"Unknown symbol {text.strip()[:30]!r}.",
             code="unknown_symbol",

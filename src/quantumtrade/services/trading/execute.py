@@ -141,6 +141,8 @@ async def _children(db: AsyncSession, parent_id: object) -> list[Order]:
 
 async def _after_fill(db: AsyncSession, order: Order, now: datetime) -> list[Update]:
     updates: list[Update] = []
+    if order.order_class == "simple" and order.leg_role is None:
+        return updates  # no legs, no siblings
     if order.leg_role is not None and order.parent_order_id is not None:
         # An exit filled: the other exits of the same position are canceled (one cancels other).
         siblings = await _children(db, order.parent_order_id)

@@ -268,6 +268,8 @@ async def submit_order(
     await db.commit()
     await desk.publish(portfolio.user_id, updates)
     touched = {o.id: o for o in (order, *legs, *(u[1] for u in updates))}
+    if order.status not in OPEN_VALUES:
+        touched.pop(order.id)  # filled or canceled at once: never in the engine's books
     await desk.notify_engine(list(touched.values()))
     return order
 
