@@ -57,9 +57,7 @@ class HistoryPage:
     next_page_token: str | None
 
 
-def resolve_symbol(
-    container: Container, text: str, known: Collection[str] | None = None
-) -> str:
+def resolve_symbol(container: Container, text: str, known: Collection[str] | None = None) -> str:
     """Return the canonical spelling of ``text`` (upper case, crypto pairs with "/").
 
     ``known`` is the set of symbols to match against (all the market's when None).
