@@ -25,6 +25,7 @@ from quantumtrade.api.middleware import (
 )
 from quantumtrade.api.routers import alerts as alerts_router
 from quantumtrade.api.routers import auth as auth_router
+from quantumtrade.api.routers import backtests as backtests_router
 from quantumtrade.api.routers import market as market_router
 from quantumtrade.api.routers import orders as orders_router
 from quantumtrade.api.routers import portfolios as portfolios_router
@@ -47,6 +48,7 @@ from quantumtrade.marketdata.simulator.source import SimulatedMarket
 from quantumtrade.marketdata.source import SymbolInfo
 from quantumtrade.services import realtime
 from quantumtrade.services._tasks import stop_if_cancelled
+from quantumtrade.services.backtests import BacktestRunner
 from quantumtrade.services.container import Container
 from quantumtrade.services.notifier import OutboxNotifier
 from quantumtrade.services.risk.monitor import RiskMonitor
@@ -208,6 +210,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 for task in stuck:
                     log.warning("background job did not stop in time", job=task.get_name())
             with contextlib.suppress(Exception):
+                await backtest_runner.shutdown()  # unfinished runs are marked failed
+            with contextlib.suppress(Exception):
                 await sink.flush(container.session_factory)
             logging.getLogger().removeHandler(sink)
             await container.market.close()
@@ -216,6 +220,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             await container.engine.dispose()
 
     desk = TradingDesk.create(container)
+    backtest_runner = BacktestRunner()
     matching = MatchingEngine(desk)
 
     async def observe(message: dict[str, Any]) -> None:
@@ -243,6 +248,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.trading = desk
     app.state.matching_engine = matching
     app.state.risk_monitor = monitor
+    app.state.backtests = backtest_runner
     install_error_handlers(app)
     app.include_router(auth_router.router)
     app.include_router(system_router.router)
@@ -252,6 +258,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(orders_router.router)
     app.include_router(risk_limits_router.router)
     app.include_router(risk_router.router)
+    app.include_router(backtests_router.router)
     app.include_router(ws_router.router)
 
     # Added innermost first: the request context wraps everything, so every answer is measured.

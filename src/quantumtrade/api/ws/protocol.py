@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 MARKET_CHANNELS = ("trades", "quotes", "bars")
-PRIVATE_CHANNELS = ("orders", "fills", "alerts", "portfolio")
+PRIVATE_CHANNELS = ("orders", "fills", "alerts", "portfolio", "backtests")
 CHANNEL_BY_TYPE = {"price": "trades", "quote": "quotes", "bar": "bars"}
 CONFLATED_TYPES = frozenset({"price", "quote"})
 

@@ -25,7 +25,7 @@ from quantumtrade.services.market import resolve_symbol
 from quantumtrade.services.trading.execution import Execution
 from quantumtrade.services.trading.ledger import Booked
 from quantumtrade.services.trading.pretrade import PreTradeCheck
-from quantumtrade.services.trading.views import order_view
+from quantumtrade.services.trading.views import order_view, text
 
 ORDERS_CHANNEL = "trading.orders"  # notices to the matching engine: an order to (re)load
 _FRESH_SECONDS = 5.0
@@ -126,9 +126,9 @@ class TradingDesk:
             if booked is not None:
                 data.update(
                     execution_id=str(booked.trade_id),
-                    price=str(booked.price),
-                    qty=str(booked.qty),
-                    position_qty=str(booked.position_qty),
+                    price=text(booked.price),
+                    qty=text(booked.qty),
+                    position_qty=text(booked.position_qty),
                 )
             message = {"channel": "orders", "type": "trade_update", "data": data}
             await bus.publish(channel, message)

@@ -1,0 +1,173 @@
+"""``/api/backtest``: run strategy backtests in the background, read and export their results."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from quantumtrade.api.deps import ContainerDep, CurrentPrincipal, SessionDep
+from quantumtrade.api.schemas.backtests import (
+    BacktestAccepted,
+    BacktestCreate,
+    BacktestOut,
+    BacktestPage,
+    BacktestSummary,
+    MonteCarloOut,
+    MonteCarloRequest,
+)
+from quantumtrade.api.schemas.common import ERROR_RESPONSES
+from quantumtrade.db.models.analytics import BacktestResult
+from quantumtrade.services import backtests
+
+router = APIRouter(prefix="/api", tags=["backtests"], responses=ERROR_RESPONSES)
+
+TRADE_COLUMNS = (
+    "entry_time",
+    "exit_time",
+    "side",
+    "qty",
+    "entry_price",
+    "exit_price",
+    "fees",
+    "pnl",
+    "exit_reason",
+)
+EQUITY_COLUMNS = ("time", "equity", "drawdown")
+Format = Annotated[Literal["json", "csv"], Query(alias="format")]
+
+
+def get_runner(request: Request) -> backtests.BacktestRunner:
+    # The app factory may create it (and stop it at shutdown); otherwise the first use does.
+    runner: backtests.BacktestRunner | None = getattr(request.app.state, "backtests", None)
+    if runner is None:
+        runner = backtests.BacktestRunner()
+        request.app.state.backtests = runner
+    return runner
+
+
+RunnerDep = Annotated[backtests.BacktestRunner, Depends(get_runner)]
+
+
+def _summary(row: BacktestResult) -> dict[str, Any]:
+    stored = row.params or {}
+    return {
+        "id": row.id,
+        "name": row.name,
+        "strategy": row.strategy,
+        "symbols": row.symbols,
+        "timeframe": stored.get("timeframe", "1Day"),
+        "params": stored.get("strategy", {}),
+        "config": stored.get("config", {}),
+        "start": row.start,
+        "end": row.end,
+        "status": row.status,
+        "progress": row.progress,
+        "error": row.error,
+        "metrics": row.metrics,
+        "created_at": row.created_at,
+        "completed_at": row.completed_at,
+    }
+
+
+def _export(records: list[dict[str, Any]], columns: tuple[str, ...], fmt: str, name: str) -> Any:
+    if fmt == "csv":
+        return Response(
+            backtests.to_csv(records, columns),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return records
+
+
+@router.post(
+    "/backtest", status_code=status.HTTP_202_ACCEPTED, summary="Start a backtest (poll for it)"
+)
+async def create_backtest(
+    body: BacktestCreate,
+    db: SessionDep,
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    runner: RunnerDep,
+) -> BacktestAccepted:
+    spec = backtests.prepare_backtest(
+        strategy=body.strategy,
+        params=body.params,
+        symbol=body.the_symbol,
+        known_symbols=backtests.known_symbols(container),
+        timeframe=body.timeframe,
+        start=body.start,
+        end=body.end,
+        config=body.config_options(),
+        name=body.name,
+    )
+    row = await backtests.submit_backtest(
+        db, container=container, runner=runner, user_id=principal.user.id, spec=spec
+    )
+    return BacktestAccepted(id=row.id, status="queued")
+
+
+@router.get("/backtests", summary="List your backtests, newest first")
+async def list_backtests(
+    db: SessionDep,
+    principal: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> BacktestPage:
+    rows, total = await backtests.list_backtests(
+        db, user_id=principal.user.id, limit=limit, offset=offset
+    )
+    items = [BacktestSummary.model_validate(_summary(row)) for row in rows]
+    return BacktestPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/backtest/{backtest_id}", summary="Get a backtest with its equity and trades")
+async def get_backtest(
+    backtest_id: uuid.UUID, db: SessionDep, principal: CurrentPrincipal
+) -> BacktestOut:
+    row = await backtests.get_backtest(db, user_id=principal.user.id, backtest_id=backtest_id)
+    out = BacktestOut.model_validate(_summary(row))
+    if row.status == "completed":
+        out.equity, out.trades = backtests.equity(row), backtests.trades(row)
+    return out
+
+
+@router.get(
+    "/backtest/{backtest_id}/trades",
+    response_model=None,
+    summary="A completed backtest's trades as JSON or CSV",
+)
+async def get_trades(
+    backtest_id: uuid.UUID, db: SessionDep, principal: CurrentPrincipal, fmt: Format = "json"
+) -> Any:
+    row = await backtests.get_backtest(db, user_id=principal.user.id, backtest_id=backtest_id)
+    return _export(backtests.trades(row), TRADE_COLUMNS, fmt, f"backtest-{backtest_id}-trades")
+
+
+@router.get(
+    "/backtest/{backtest_id}/equity",
+    response_model=None,
+    summary="A completed backtest's equity curve (with drawdown) as JSON or CSV",
+)
+async def get_equity(
+    backtest_id: uuid.UUID, db: SessionDep, principal: CurrentPrincipal, fmt: Format = "json"
+) -> Any:
+    row = await backtests.get_backtest(db, user_id=principal.user.id, backtest_id=backtest_id)
+    return _export(backtests.equity(row), EQUITY_COLUMNS, fmt, f"backtest-{backtest_id}-equity")
+
+
+@router.post("/backtest/{backtest_id}/monte-carlo", summary="Monte Carlo a completed backtest")
+async def monte_carlo(
+    backtest_id: uuid.UUID, body: MonteCarloRequest, db: SessionDep, principal: CurrentPrincipal
+) -> MonteCarloOut:
+    row = await backtests.get_backtest(db, user_id=principal.user.id, backtest_id=backtest_id)
+    figures = await backtests.monte_carlo(
+        row,
+        method=body.method,
+        simulations=body.simulations,
+        seed=body.seed,
+        block_size=body.block_size,
+        ruin_threshold=body.ruin_threshold,
+    )
+    return MonteCarloOut.model_validate(figures)

@@ -1,0 +1,133 @@
+"""Request and response bodies of ``/api/backtest``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from quantumtrade.api.schemas.common import StrictModel
+
+Status = Literal["queued", "running", "completed", "failed"]
+
+
+class BacktestCreate(StrictModel):
+    """A backtest of one registered strategy on one symbol.
+
+    Execution options mirror ``BacktestConfig``: ``fill`` is ``next_open`` (trade at the next
+    bar's open) or ``close``; sizing ``fixed_fraction`` (default), ``fixed_qty`` or
+    ``vol_target``; commission ``per_share`` and/or ``percentage`` with optional minimum and
+    maximum; ``slippage_bps``. Omitted options take the engine's defaults.
+    """
+
+    strategy: str = Field(min_length=1, max_length=50, examples=["sma_crossover"])
+    symbol: str | None = Field(default=None, min_length=1, max_length=20, examples=["AAPL"])
+    symbols: list[str] | None = Field(
+        default=None, min_length=1, max_length=1, description="One symbol for now."
+    )
+    start: datetime = Field(examples=["2020-01-01T00:00:00Z"])
+    end: datetime = Field(examples=["2023-01-01T00:00:00Z"])
+    timeframe: Literal["1Day", "1Hour", "1Min"] = "1Day"
+    params: dict[str, Any] = Field(default_factory=dict, examples=[{"fast": 10, "slow": 30}])
+    name: str | None = Field(default=None, max_length=200)
+    initial_cash: float = Field(default=100_000.0, gt=0, le=1e12)
+    fill: Literal["next_open", "close"] = "next_open"
+    sizing: Literal["fixed_qty", "fixed_fraction", "vol_target"] | None = None
+    quantity: float | None = None
+    fraction: float | None = None
+    vol_target: float | None = None
+    vol_lookback: int | None = None
+    max_leverage: float | None = None
+    stop_loss: float | None = None
+    take_profit: float | None = None
+    slippage_bps: float | None = None
+    per_share: float | None = None
+    per_share_min: float | None = None
+    per_share_max: float | None = None
+    percentage: float | None = None
+    percentage_min: float | None = None
+    percentage_max: float | None = None
+    periods_per_year: int | None = Field(
+        default=None, description="Defaults from the timeframe and the symbol's asset class."
+    )
+
+    @model_validator(mode="after")
+    def _one_symbol(self) -> BacktestCreate:
+        if (self.symbol is None) == (self.symbols is None):
+            raise ValueError("give exactly one of symbol or symbols")
+        return self
+
+    @property
+    def the_symbol(self) -> str:
+        return self.symbol if self.symbol is not None else (self.symbols or [""])[0]
+
+    def config_options(self) -> dict[str, Any]:
+        """Return the engine options that were given, named as ``BacktestConfig`` names them."""
+        options = self.model_dump(
+            exclude={"strategy", "symbol", "symbols", "start", "end", "timeframe"}
+            | {"params", "name", "fill"},
+            exclude_none=True,
+        )
+        options["fill_timing"] = self.fill
+        return options
+
+
+class BacktestAccepted(BaseModel):
+    id: uuid.UUID
+    status: Status
+
+
+class BacktestSummary(BaseModel):
+    id: uuid.UUID
+    name: str | None
+    strategy: str
+    symbols: list[str]
+    timeframe: str
+    params: dict[str, Any]
+    config: dict[str, Any]
+    start: datetime | None
+    end: datetime | None
+    status: str
+    progress: float
+    error: str | None
+    metrics: dict[str, Any] | None
+    created_at: datetime
+    completed_at: datetime | None
+
+
+class BacktestOut(BacktestSummary):
+    """A backtest with its equity curve (with drawdown) and trades once completed."""
+
+    equity: list[dict[str, Any]] | None = None
+    trades: list[dict[str, Any]] | None = None
+
+
+class BacktestPage(BaseModel):
+    items: list[BacktestSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class MonteCarloRequest(StrictModel):
+    """``reshuffle`` permutes the closed trades' P&L; ``bootstrap`` resamples period returns."""
+
+    method: Literal["reshuffle", "bootstrap"] = "reshuffle"
+    simulations: int = Field(default=1000, ge=1, le=20_000)
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
+    block_size: int = Field(default=20, ge=1, le=10_000)
+    ruin_threshold: float = Field(
+        default=0.5, ge=0, lt=1, description="Ruin: equity at or below this share of the start."
+    )
+
+
+class MonteCarloOut(BaseModel):
+    method: str
+    simulations: int
+    seed: int | None
+    initial_cash: float
+    final_equity: dict[str, float]
+    max_drawdown: dict[str, float]
+    probability_of_ruin: float
