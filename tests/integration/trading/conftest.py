@@ -1,46 +1,7 @@
-"""The real app on a fixed clock, for trading tests (the ``make_api`` pattern of the API tests).
-
-The database is migrated once per run; tests stay independent by using fresh e-mail addresses
-and, with Redis, a fresh key prefix per app.
-"""
+"""Trading tests use the API tests' app factory (``make_api``): the real app and its lifespan."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
-from typing import Any
+from integration.api.conftest import AppFactory, make_api
 
-import httpx
-import pytest
-from fastapi import FastAPI
-
-from quantumtrade.api.app import create_app
-from quantumtrade.domain.clock import Clock
-from support import build_settings
-
-AppFactory = Callable[
-    ..., contextlib.AbstractAsyncContextManager[tuple[FastAPI, httpx.AsyncClient]]
-]
-
-
-@pytest.fixture
-def make_api(app_database_url: str, app_redis_url: str | None, tmp_path: Path) -> AppFactory:
-    """Return a factory: ``async with make_api(**setting_overrides) as (app, client)``."""
-
-    @contextlib.asynccontextmanager
-    async def factory(
-        *, clock: Clock | None = None, client_ip: str = "127.0.0.1", **overrides: Any
-    ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-        settings = build_settings(app_database_url, app_redis_url, tmp_path, **overrides)
-        app = create_app(settings, clock=clock)
-        transport = httpx.ASGITransport(
-            app=app, raise_app_exceptions=False, client=(client_ip, 50000)
-        )
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
-        ):
-            yield app, client
-
-    return factory
+__all__ = ["AppFactory", "make_api"]
