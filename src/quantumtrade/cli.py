@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from quantumtrade import __version__
+from quantumtrade.cli_backtest import backtest
 from quantumtrade.cli_data import data_app
 from quantumtrade.core.settings import Settings, UnsafeConfigurationError, load_settings
 
@@ -21,6 +22,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(data_app, name="data")
+app.command("backtest")(backtest)
 console = Console(stderr=True)
 
 

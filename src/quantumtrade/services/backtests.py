@@ -238,7 +238,7 @@ async def _execute(
             if bars.empty:
                 raise Unprocessable("No bars in the requested range.", code="no_bars")
             await _update(container, backtest_id, user_id, status="running", progress=0.3)
-            metrics, result = await asyncio.to_thread(_compute, bars, spec)
+            metrics, result = await asyncio.to_thread(compute, bars, spec)
             await _update(
                 container,
                 backtest_id,
@@ -273,7 +273,7 @@ def _finite(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _compute(bars: pd.DataFrame, spec: BacktestSpec) -> tuple[dict[str, Any], dict[str, Any]]:
+def compute(bars: pd.DataFrame, spec: BacktestSpec) -> tuple[dict[str, Any], dict[str, Any]]:
     """Run the engine and shape its output for storage (JSON-safe, downsampled)."""
     outcome = run_strategy(bars, spec.strategy, spec.params, spec.config)
     equity = outcome.equity.to_numpy(dtype=np.float64)

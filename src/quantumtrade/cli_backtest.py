@@ -1,0 +1,175 @@
+"""``quantumtrade backtest``: run a strategy on the simulated market or a bar file."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from quantumtrade.core.settings import load_settings
+from quantumtrade.domain.clock import SystemClock
+from quantumtrade.domain.errors import AppError
+from quantumtrade.marketdata.csv import ImportValidationError, read_bar_file
+from quantumtrade.marketdata.simulator.source import SimulatedMarket
+from quantumtrade.services import backtests
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def _value(text: str) -> Any:
+    """Read ``10`` as an int, ``0.5`` as a float, ``true``/``false`` as booleans, else text."""
+    lowered = text.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
+
+
+def parse_params(items: list[str]) -> dict[str, Any]:
+    """Turn ``["fast=10", "slow=30"]`` into ``{"fast": 10, "slow": 30}``."""
+    params: dict[str, Any] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"--param takes NAME=VALUE, got {item!r}")
+        params[name.strip()] = _value(raw)
+    return params
+
+
+def _date(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"not an ISO date: {text!r}") from exc
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def equity_html(curve: list[dict[str, Any]], title: str) -> str:
+    """Return a self-contained HTML page charting equity and drawdown as inline SVG."""
+    width, height, pad = 900, 260, 40
+    equity = [point["equity"] for point in curve]
+    drawdown = [point["drawdown"] for point in curve]
+
+    def polyline(values: list[float], low: float, high: float, colour: str) -> str:
+        span = (high - low) or 1.0
+        step = (width - 2 * pad) / max(len(values) - 1, 1)
+        points = " ".join(
+            f"{pad + i * step:.1f},{height - pad - (v - low) / span * (height - 2 * pad):.1f}"
+            for i, v in enumerate(values)
+        )
+        return f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{points}"/>'
+
+    def chart(values: list[float], low: float, high: float, colour: str, label: str) -> str:
+        return (
+            f'<h2>{label}</h2><svg width="{width}" height="{height}" '
+            f'xmlns="http://www.w3.org/2000/svg"><rect width="100%" height="100%" fill="#fff"/>'
+            f'<text x="4" y="{pad - 10}" font-size="12">{high:,.2f}</text>'
+            f'<text x="4" y="{height - pad + 20}" font-size="12">{low:,.2f}</text>'
+            f"{polyline(values, low, high, colour)}</svg>"
+        )
+
+    first, last = (curve[0]["time"], curve[-1]["time"]) if curve else ("", "")
+    return (
+        f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(first)} to {html.escape(last)}</p>"
+        + chart(equity, min(equity, default=0.0), max(equity, default=1.0), "#1f6feb", "Equity")
+        + chart(drawdown, min(drawdown, default=-1.0), 0.0, "#cf222e", "Drawdown")
+    )
+
+
+def backtest(
+    strategy: Annotated[str, typer.Option(help="sma_crossover, rsi, macd, mean_reversion, ...")],
+    symbol: Annotated[str, typer.Option(help="Symbol, e.g. AAPL (a label with --data).")],
+    start: Annotated[str, typer.Option(help="First day, ISO (2024-01-01).")],
+    end: Annotated[str, typer.Option(help="End (exclusive), ISO.")],
+    param: Annotated[list[str] | None, typer.Option(help="Strategy parameter NAME=VALUE.")] = None,
+    timeframe: Annotated[str, typer.Option(help="1Day, 1Hour or 1Min.")] = "1Day",
+    data: Annotated[
+        Path | None, typer.Option(help="CSV or Parquet bars instead of the market.")
+    ] = None,
+    fill: Annotated[str, typer.Option(help="next_open or close.")] = "next_open",
+    sizing: Annotated[
+        str, typer.Option(help="fixed_qty, fixed_fraction or vol_target.")
+    ] = "fixed_fraction",
+    initial_cash: Annotated[float, typer.Option(help="Starting cash.")] = 100_000.0,
+    slippage_bps: Annotated[float, typer.Option(help="Slippage in basis points.")] = 0.0,
+    per_share: Annotated[float, typer.Option(help="Commission per share.")] = 0.0,
+    percentage: Annotated[float, typer.Option(help="Commission as a fraction of value.")] = 0.0,
+    plot: Annotated[
+        Path | None, typer.Option(help="Write an equity + drawdown chart (.html).")
+    ] = None,
+    output: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Run a strategy and print its metrics (a table, or JSON with every trade)."""
+    if output not in ("table", "json"):
+        raise typer.BadParameter("--format is table or json")
+    if plot is not None and plot.suffix.lower() not in (".html", ".htm"):
+        raise typer.BadParameter("--plot writes an HTML chart: give a .html path")
+    settings = load_settings()
+    config = {
+        "initial_cash": initial_cash,
+        "fill_timing": fill,
+        "sizing": sizing,
+        "slippage_bps": slippage_bps,
+        "per_share": per_share,
+        "percentage": percentage,
+    }
+    market = SimulatedMarket(seed=settings.market_seed, clock=SystemClock())
+    known = {info.symbol: info.asset_class for info in market.symbols()}
+    if data is not None:
+        known = {symbol.strip().upper(): "crypto" if "/" in symbol else "us_equity"}
+    try:
+        spec = backtests.prepare_backtest(
+            strategy=strategy,
+            params=parse_params(param or []),
+            symbol=symbol,
+            known_symbols=known,
+            timeframe=timeframe,
+            start=_date(start),
+            end=_date(end),
+            config=config,
+        )
+        if data is not None:
+            bars = read_bar_file(data)
+            bars = bars[(bars.index >= spec.start) & (bars.index < spec.end)]
+        else:
+            bars = asyncio.run(market.get_bars(spec.symbol, spec.timeframe, spec.start, spec.end))
+        if len(bars) < 2:
+            raise typer.BadParameter("fewer than two bars in the range")
+        with console.status(f"Backtesting {spec.strategy} on {len(bars):,} bars..."):
+            metrics, result = backtests.compute(bars, spec)
+    except AppError as exc:
+        errors.print(f"[bold red]error:[/] {exc.message}")
+        raise typer.Exit(code=2) from exc
+    except ImportValidationError as exc:
+        errors.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(code=2) from exc
+    if plot is not None:
+        plot.write_text(equity_html(result["equity"], f"{spec.strategy} on {spec.symbol}"))
+    if output == "json":
+        body = {"strategy": spec.strategy, "symbol": spec.symbol, "params": spec.params}
+        body |= {"metrics": metrics, "trades": result["trades"]}
+        typer.echo(json.dumps(body, default=str, allow_nan=False))
+        return
+    table = Table(title=f"{spec.strategy} on {spec.symbol} ({spec.timeframe.value})")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in metrics.items():
+        shown = (
+            "-" if value is None else f"{value:,.4f}" if isinstance(value, float) else str(value)
+        )
+        table.add_row(name, shown)
+    console.print(table)
+    console.print(f"{len(result['trades'])} trades" + (f"; chart: {plot}" if plot else ""))

@@ -1,0 +1,117 @@
+"""``quantumtrade backtest`` as a user runs it: the simulated market or a bar file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from quantumtrade.backtest.engine import BacktestConfig, run_strategy
+from quantumtrade.marketdata.csv import read_bar_file
+from support import run_cli
+
+
+def test_json_output_matches_the_engine_on_the_same_file(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    closes = [
+        100 + 10 * ((i // 15) % 2) + (i % 15) * (1 if (i // 15) % 2 == 0 else -1)
+        for i in range(120)
+    ]
+    frame = pd.DataFrame(
+        {
+            "timestamp": pd.date_range("2024-01-01", periods=120, freq="D").strftime("%Y-%m-%d"),
+            "open": closes,
+            "high": [c + 1 for c in closes],
+            "low": [c - 1 for c in closes],
+            "close": closes,
+            "volume": [1000] * 120,
+        }
+    )
+    path = tmp_path / "bars.csv"
+    frame.to_csv(path, index=False)
+    result = run_cli(
+        "backtest",
+        "--strategy",
+        "sma_crossover",
+        "--symbol",
+        "ACME",
+        "--start",
+        "2024-01-01",
+        "--end",
+        "2024-06-01",
+        "--data",
+        str(path),
+        "--param",
+        "fast=3",
+        "--param",
+        "slow=8",
+        "--format",
+        "json",
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    expected = run_strategy(
+        read_bar_file(path), "sma_crossover", {"fast": 3, "slow": 8}, BacktestConfig()
+    )
+    assert body["metrics"]["final_equity"] == float(expected.equity.iloc[-1])
+    assert len(body["trades"]) == len(expected.trades) > 0
+    assert body["params"]["fast"] == 3
+
+
+def test_simulated_market_table_and_chart(env: dict[str, str], tmp_path: Path) -> None:
+    chart = tmp_path / "equity.html"
+    result = run_cli(
+        "backtest",
+        "--strategy",
+        "sma_crossover",
+        "--symbol",
+        "AAPL",
+        "--start",
+        "2024-01-01",
+        "--end",
+        "2024-12-31",
+        "--plot",
+        str(chart),
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "final_equity" in result.stdout and "sharpe" in result.stdout
+    page = chart.read_text()
+    assert page.count("<polyline") == 2 and "Drawdown" in page
+
+
+def test_bad_parameters_are_refused_with_a_clear_message(env: dict[str, str]) -> None:
+    result = run_cli(
+        "backtest",
+        "--strategy",
+        "sma_crossover",
+        "--symbol",
+        "AAPL",
+        "--start",
+        "2024-01-01",
+        "--end",
+        "2024-06-01",
+        "--param",
+        "fast=50",
+        "--param",
+        "slow=10",
+        env=env,
+    )
+    assert result.returncode == 2
+    assert "error" in result.stderr.lower()
+    unknown = run_cli(
+        "backtest",
+        "--strategy",
+        "no_such",
+        "--symbol",
+        "AAPL",
+        "--start",
+        "2024-01-01",
+        "--end",
+        "2024-06-01",
+        env=env,
+    )
+    assert unknown.returncode == 2 and "no_such" in unknown.stderr
