@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from quantumtrade.db.models import Order
+from quantumtrade.db.models import Order, Portfolio
 from quantumtrade.domain.execution import Side, to_decimal
 from quantumtrade.domain.market import Quote
 from quantumtrade.domain.trading.book import BookEntry, Books
@@ -72,6 +72,9 @@ class MatchingEngine:
         self.books = Books()
         self.resting: dict[str, _Resting] = {}
         self.waiting: dict[str, set[str]] = {}  # symbol -> market-like orders awaiting a quote
+        # symbol -> trailing stops and stop-limits: their state moves with trades and is saved
+        self.watched: dict[str, set[str]] = {}
+        self.asset_classes: dict[str, str] = {}
         self.leading = False
         self.fills = 0
         self.failures = 0
@@ -85,6 +88,7 @@ class MatchingEngine:
         info = self.resting.pop(order_id, None)
         if info is not None:
             self.waiting.get(info.symbol, set()).discard(order_id)
+            self.watched.get(info.symbol, set()).discard(order_id)
 
     def index(self, order: Order) -> None:
         """Put an open order where the market will find it (or drop a closed one)."""
@@ -100,13 +104,12 @@ class MatchingEngine:
             order.status,
             order.submitted_at or order.created_at,
         )
-        if (
-            order.status == OrderStatus.ACCEPTED.value
-            or order.type not in _BOOKED_TYPES
-            or (order.type == "stop" and order.triggered_at is not None)
-        ):
+        self.asset_classes[order.symbol] = order.asset_class
+        if order.status == OrderStatus.ACCEPTED.value or order.type not in _BOOKED_TYPES:
             self.waiting.setdefault(order.symbol, set()).add(key)
             return
+        if order.type in ("trailing_stop", "stop_limit"):
+            self.watched.setdefault(order.symbol, set()).add(key)
         self.books.add(
             order.symbol,
             BookEntry(
@@ -137,6 +140,7 @@ class MatchingEngine:
                 self.books = Books()
                 self.resting.clear()
                 self.waiting.clear()
+                self.watched.clear()
             for row in rows:
                 self.index(row)
 
@@ -157,11 +161,10 @@ class MatchingEngine:
 
     async def _on_quote(self, symbol: str, quote: Quote) -> None:
         waiting = self.waiting.get(symbol)
-        book = self.books.book(symbol) if symbol in self.books.symbols() else None
-        if not waiting and not book:
+        book = self.books.book(symbol)
+        if not waiting and not len(book):
             return
-        asset_class = self._asset_class(symbol)
-        if not self.desk.market_open(asset_class):
+        if not self.desk.market_open(self._asset_class(symbol)):
             return
         for order_id in sorted(waiting or ()):
             info = self.resting.get(order_id)
@@ -173,26 +176,21 @@ class MatchingEngine:
                 if info is None or info.type in _BOOKED_TYPES:
                     continue  # now in the book; the quote below may fill it
             await self._fill(order_id, quote, as_market=True)
-        if book is not None:
-            bid = to_decimal(quote.bid_price) if quote.bid_price > 0 else None
-            ask = to_decimal(quote.ask_price) if quote.ask_price > 0 else None
-            for entry in book.on_quote(bid, ask):
-                await self._fill(entry.order_id, quote)
+        bid = to_decimal(quote.bid_price) if quote.bid_price > 0 else None
+        ask = to_decimal(quote.ask_price) if quote.ask_price > 0 else None
+        for entry in book.on_quote(bid, ask):
+            await self._fill(entry.order_id, quote)
 
     async def _on_trade(self, symbol: str, price: Decimal) -> None:
-        if symbol not in self.books.symbols():
-            return
         book = self.books.book(symbol)
-        before = {
-            e.order_id: (e.hwm, e.triggered)
-            for e in book.entries()
-            if e.type in ("trailing_stop", "stop_limit")
-        }
+        if not len(book):
+            return
+        # Only the watched entries change state on a trade: no scan of the whole book.
+        watched = [e for oid in self.watched.get(symbol, ()) if (e := book.get(oid)) is not None]
+        before = {e.order_id: (e.hwm, e.triggered) for e in watched}
         triggered = book.on_trade(price)
-        for entry in book.entries():
-            old = before.get(entry.order_id)
-            if old is None:
-                continue
+        for entry in watched:
+            old = before[entry.order_id]
             if entry.type == "stop_limit" and entry.triggered and not old[1]:
                 await self._run(orders.mark_triggered, entry.order_id, hwm=None, stop=None)
             elif entry.type == "trailing_stop" and entry.hwm != old[0]:
@@ -208,10 +206,7 @@ class MatchingEngine:
             await self._fill(entry.order_id, quote, as_market=True)
 
     def _asset_class(self, symbol: str) -> str:
-        for info in self.resting.values():
-            if info.symbol == symbol:
-                return info.asset_class
-        return "crypto" if "/" in symbol else "us_equity"
+        return self.asset_classes.get(symbol) or ("crypto" if "/" in symbol else "us_equity")
 
     async def _run(self, use_case: Any, order_id: str, **kwargs: Any) -> list[Any]:
         now = self.container.clock.now()
@@ -226,29 +221,14 @@ class MatchingEngine:
             self.last_error = f"{type(exc).__name__}: {exc}"
             _log.exception("matching engine: %s failed for order %s", use_case.__name__, order_id)
             return []
+        self.fills += sum(1 for _e, _o, booked in updates if booked is not None)
         await self._settle(updates)
         return updates
 
     async def _fill(self, order_id: str, quote: Quote, *, as_market: bool = False) -> None:
-        now = self.container.clock.now()
-        try:
-            async with self.container.session_factory() as db:
-                updates = await orders.fill_against(
-                    db,
-                    desk=self.desk,
-                    order_id=uuid.UUID(order_id),
-                    quote=quote,
-                    now=now,
-                    as_market=as_market,
-                )
-                await db.commit()
-        except Exception as exc:
-            self.failures += 1
-            self.last_error = f"{type(exc).__name__}: {exc}"
-            _log.exception("matching engine: fill failed for order %s", order_id)
-            return
-        self.fills += sum(1 for _e, _o, booked in updates if booked is not None)
-        await self._settle(updates)
+        await self._run(
+            orders.fill_against, order_id, desk=self.desk, quote=quote, as_market=as_market
+        )
 
     async def _settle(self, updates: Sequence[Any]) -> None:
         """Publish what changed and re-index every order it touched."""
@@ -258,9 +238,8 @@ class MatchingEngine:
             touched[update[1].id] = update[1]
         if not touched:
             return
+        # Legs a fill activated and stops it placed are among the updates already.
         async with self.container.session_factory() as db:
-            from quantumtrade.db.models import Portfolio
-
             owners = dict(
                 (
                     await db.execute(
@@ -270,12 +249,6 @@ class MatchingEngine:
                     )
                 ).all()
             )
-            # Legs activated by a fill were not in the index yet: load them too.
-            children = await db.scalars(
-                sa.select(Order).where(Order.parent_order_id.in_(list(touched)))
-            )
-            for child in children:
-                touched.setdefault(child.id, child)
         for update in updates:
             by_user.setdefault(owners[update[1].portfolio_id], []).append(update)
         for user_id, items in by_user.items():

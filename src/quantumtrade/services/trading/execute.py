@@ -86,7 +86,6 @@ async def execute_now(
     order: Order,
     quote: Quote,
     now: datetime,
-    resting: bool = False,
     as_market: bool = False,
 ) -> list[Update]:
     """Fill what ``order`` can fill against ``quote`` now; return the events to publish."""

@@ -368,20 +368,42 @@ async def list_orders(
     return list(rows)
 
 
+async def _locked(
+    db: AsyncSession, order_id: uuid.UUID, *, user_id: uuid.UUID | None = None
+) -> tuple[Portfolio, Order] | None:
+    """Lock the order's portfolio and return it with the order re-read under the lock.
+
+    With ``user_id``, another user's order answers 404; without, a missing one gives None.
+    """
+    if user_id is not None:
+        found: Order | None = await get_order(db, user_id=user_id, order_id=order_id)
+    else:
+        found = await db.get(Order, order_id)
+    if found is None:
+        return None
+    portfolio = await lock_portfolio(db, found.portfolio_id, user_id=user_id)
+    order = await db.get(Order, order_id, populate_existing=True)
+    assert order is not None  # the lock is held: the order cannot have gone
+    return portfolio, order
+
+
+def _require_open(order: Order, verb: str) -> None:
+    if order.status not in OPEN_VALUES:
+        raise Unprocessable(
+            f"The order is {order.status} and can no longer be {verb}.",
+            code="order_not_open",
+            details={"status": order.status},
+        )
+
+
 async def cancel_order(
     db: AsyncSession, *, desk: TradingDesk, user_id: uuid.UUID, order_id: uuid.UUID
 ) -> Order:
     """Cancel an open order (and its legs); a closed one is refused with 422."""
-    found = await get_order(db, user_id=user_id, order_id=order_id)
-    portfolio = await lock_portfolio(db, found.portfolio_id, user_id=user_id)
-    order = await db.get(Order, order_id, populate_existing=True)
-    assert order is not None
-    if order.status not in OPEN_VALUES:
-        raise Unprocessable(
-            f"The order is {order.status} and can no longer be canceled.",
-            code="order_not_open",
-            details={"status": order.status},
-        )
+    locked = await _locked(db, order_id, user_id=user_id)
+    assert locked is not None  # get_order raised 404 otherwise
+    portfolio, order = locked
+    _require_open(order, "canceled")
     now = desk.container.clock.now()
     updates = await execute.cancel_with_legs(db, order, now, reason="canceled by the user")
     await db.commit()
@@ -416,9 +438,6 @@ async def cancel_all(
     return results
 
 
-REPLACEABLE = ("qty", "limit_price", "stop_price", "trail", "time_in_force", "client_order_id")
-
-
 async def replace_order(
     db: AsyncSession,
     *,
@@ -428,16 +447,10 @@ async def replace_order(
     changes: dict[str, object],
 ) -> Order:
     """Replace an open order by a new one with ``changes`` (a new id, as Alpaca does)."""
-    found = await get_order(db, user_id=user_id, order_id=order_id)
-    portfolio = await lock_portfolio(db, found.portfolio_id, user_id=user_id)
-    old = await db.get(Order, order_id, populate_existing=True)
-    assert old is not None
-    if old.status not in OPEN_VALUES:
-        raise Unprocessable(
-            f"The order is {old.status} and can no longer be replaced.",
-            code="order_not_open",
-            details={"status": old.status},
-        )
+    locked = await _locked(db, order_id, user_id=user_id)
+    assert locked is not None  # get_order raised 404 otherwise
+    portfolio, old = locked
+    _require_open(old, "replaced")
     if old.notional is not None:
         raise Unprocessable("Notional orders cannot be replaced.", code="not_replaceable")
     remaining = (old.qty or ZERO) - old.filled_qty
@@ -473,8 +486,10 @@ async def replace_order(
             now=desk.container.clock.now(),
             replacing=old.id,
         )
-    if await _existing(db, portfolio.id, spec.client_order_id or "") is not None:
-        raise _client_order_id_taken(await _existing(db, portfolio.id, spec.client_order_id or ""))  # type: ignore[arg-type]
+    assert spec.client_order_id is not None  # set above
+    taken = await _existing(db, portfolio.id, spec.client_order_id)
+    if taken is not None:
+        raise _client_order_id_taken(taken)
     now = desk.container.clock.now()
     new = _new_order(spec, portfolio, old.asset_class, now, old.source)
     new.order_class = old.order_class
@@ -529,34 +544,21 @@ async def fill_against(
     as_market: bool = False,
 ) -> list[Update]:
     """Fill a resting order against ``quote`` if it is still open (the engine's entry point)."""
-    order = await db.get(Order, order_id)
-    if order is None:
+    locked = await _locked(db, order_id)
+    if locked is None or locked[1].status not in OPEN_VALUES:
         return []
-    portfolio = await lock_portfolio(db, order.portfolio_id)
-    order = await db.get(Order, order_id, populate_existing=True)
-    if order is None or order.status not in OPEN_VALUES:
-        return []
+    portfolio, order = locked
     return await execute.execute_now(
-        db,
-        desk=desk,
-        portfolio=portfolio,
-        order=order,
-        quote=quote,
-        now=now,
-        resting=True,
-        as_market=as_market,
+        db, desk=desk, portfolio=portfolio, order=order, quote=quote, now=now, as_market=as_market
     )
 
 
 async def activate(db: AsyncSession, *, order_id: uuid.UUID, now: datetime) -> list[Update]:
     """Route an order accepted outside the session now that the market is open."""
-    order = await db.get(Order, order_id)
-    if order is None:
+    locked = await _locked(db, order_id)
+    if locked is None or locked[1].status != OrderStatus.ACCEPTED.value:
         return []
-    await lock_portfolio(db, order.portfolio_id)
-    order = await db.get(Order, order_id, populate_existing=True)
-    if order is None or order.status != OrderStatus.ACCEPTED.value:
-        return []
+    order = locked[1]
     set_status(db, order, OrderStatus.NEW, now, reason="market open")
     return [("new", order, None)]
 
@@ -565,14 +567,12 @@ async def expire(
     db: AsyncSession, *, order_id: uuid.UUID, now: datetime, reason: str
 ) -> list[Update]:
     """Expire an open order (a day order after its session), with its legs."""
-    order = await db.get(Order, order_id)
-    if order is None:
+    locked = await _locked(db, order_id)
+    if locked is None or locked[1].status not in OPEN_VALUES:
         return []
-    await lock_portfolio(db, order.portfolio_id)
-    order = await db.get(Order, order_id, populate_existing=True)
-    if order is None or order.status not in OPEN_VALUES:
-        return []
-    return await execute.cancel_with_legs(db, order, now, reason=reason, status=OrderStatus.EXPIRED)
+    return await execute.cancel_with_legs(
+        db, locked[1], now, reason=reason, status=OrderStatus.EXPIRED
+    )
 
 
 async def mark_triggered(

@@ -18,7 +18,7 @@ from quantumtrade.domain.trading.ledger import AccountFigures, account_figures, 
 from quantumtrade.domain.trading.orders import OPEN, OrderStatus
 from quantumtrade.infra.cache import portfolio_summary_key
 from quantumtrade.services.trading import ledger
-from quantumtrade.services.trading.views import order_view, portfolio_view, position_view
+from quantumtrade.services.trading.views import portfolio_view, position_view
 
 if TYPE_CHECKING:
     from quantumtrade.services.trading.desk import TradingDesk
@@ -283,7 +283,3 @@ async def reset_portfolio(
     await desk.publish(portfolio.user_id, updates)
     await desk.notify_engine([order for _e, order, _b in updates])
     return portfolio
-
-
-def _unused(order: Order) -> dict[str, Any]:
-    return order_view(order)
