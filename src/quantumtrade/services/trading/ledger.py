@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -98,45 +99,42 @@ def set_status(
     record_event(db, order, event, at, reason=reason)
 
 
-def _next_seq(portfolio: Portfolio) -> int:
+def _journal(
+    db: AsyncSession,
+    portfolio: Portfolio,
+    kind: str,
+    cash_delta: Decimal,
+    at: datetime,
+    **fill: Any,
+) -> None:
+    """Move the locked portfolio's cash and write the next numbered journal line for it."""
+    portfolio.cash += cash_delta
     portfolio.ledger_seq += 1
-    return portfolio.ledger_seq
+    db.add(
+        LedgerEntry(
+            id=uuid.uuid4(),
+            portfolio_id=portfolio.id,
+            seq=portfolio.ledger_seq,
+            kind=kind,
+            cash_delta=cash_delta,
+            cash_after=portfolio.cash,
+            at=at,
+            **fill,
+        )
+    )
 
 
 def deposit(db: AsyncSession, portfolio: Portfolio, amount: Decimal, at: datetime) -> None:
     """Journal a cash deposit (negative: a withdrawal) on a locked portfolio."""
-    portfolio.cash += amount
-    db.add(
-        LedgerEntry(
-            id=uuid.uuid4(),
-            portfolio_id=portfolio.id,
-            seq=_next_seq(portfolio),
-            kind="deposit",
-            cash_delta=amount,
-            cash_after=portfolio.cash,
-            at=at,
-        )
-    )
+    _journal(db, portfolio, "deposit", amount, at)
 
 
 async def reset(db: AsyncSession, portfolio: Portfolio, at: datetime) -> None:
     """Journal a reset on a locked portfolio: positions gone, cash back to the start."""
-    delta = portfolio.starting_cash - portfolio.cash
-    portfolio.cash = portfolio.starting_cash
     portfolio.realized_pl = ZERO
     portfolio.reset_at = at
     await db.execute(sa.delete(Position).where(Position.portfolio_id == portfolio.id))
-    db.add(
-        LedgerEntry(
-            id=uuid.uuid4(),
-            portfolio_id=portfolio.id,
-            seq=_next_seq(portfolio),
-            kind="reset",
-            cash_delta=delta,
-            cash_after=portfolio.cash,
-            at=at,
-        )
-    )
+    _journal(db, portfolio, "reset", portfolio.starting_cash - portfolio.cash, at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,26 +203,21 @@ async def book_fill(
         position.cost_basis = after.cost_basis
         position.realized_pl += effect.realized_pl
         position.updated_at = at
-    portfolio.cash += effect.cash_delta
     portfolio.realized_pl += effect.realized_pl
-    db.add(
-        LedgerEntry(
-            id=uuid.uuid4(),
-            portfolio_id=portfolio.id,
-            seq=_next_seq(portfolio),
-            kind="fill",
-            order_id=order.id,
-            trade_id=trade_id,
-            symbol=order.symbol,
-            side=side.value,
-            qty=qty,
-            price=price,
-            fees=fees.total,
-            cash_delta=effect.cash_delta,
-            realized_pl=effect.realized_pl,
-            cash_after=portfolio.cash,
-            at=at,
-        )
+    _journal(
+        db,
+        portfolio,
+        "fill",
+        effect.cash_delta,
+        at,
+        order_id=order.id,
+        trade_id=trade_id,
+        symbol=order.symbol,
+        side=side.value,
+        qty=qty,
+        price=price,
+        fees=fees.total,
+        realized_pl=effect.realized_pl,
     )
     db.add(
         Trade(
