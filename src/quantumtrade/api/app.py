@@ -26,6 +26,7 @@ from quantumtrade.api.middleware import (
 from quantumtrade.api.routers import alerts as alerts_router
 from quantumtrade.api.routers import auth as auth_router
 from quantumtrade.api.routers import backtests as backtests_router
+from quantumtrade.api.routers import datasets as datasets_router
 from quantumtrade.api.routers import market as market_router
 from quantumtrade.api.routers import orders as orders_router
 from quantumtrade.api.routers import portfolios as portfolios_router
@@ -258,6 +259,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(orders_router.router)
     app.include_router(risk_limits_router.router)
     app.include_router(risk_router.router)
+    app.include_router(datasets_router.router)  # before /api/backtest/{id}
     app.include_router(backtests_router.router)
     app.include_router(ws_router.router)
 
@@ -277,7 +279,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 "RateLimit-Reset",
             ],
         )
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger={datasets_router.UPLOAD_PATH: settings.max_upload_bytes},
+    )
     if settings.rate_limit_enabled:
         limiter = RateLimiter(
             container.cache,

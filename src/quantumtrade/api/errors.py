@@ -23,6 +23,7 @@ STATUS_BY_KIND = {
     "forbidden": 403,
     "not_found": 404,
     "conflict": 409,
+    "too_large": 413,
     "unprocessable": 422,
     "rate_limited": 429,
     "unavailable": 503,

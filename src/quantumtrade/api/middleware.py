@@ -185,23 +185,30 @@ class RateLimitMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuse request bodies over ``max_bytes`` with 413, whether declared or streamed."""
+    """Refuse request bodies over ``max_bytes`` with 413, whether declared or streamed.
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    ``larger`` maps exact paths (file uploads) to their own, larger limits.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, larger: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope["path"].rstrip("/"), self.max_bytes)
         declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             response = error_response(
                 413,
                 "payload_too_large",
-                f"The request body exceeds the limit of {self.max_bytes} bytes.",
-                {"max_bytes": self.max_bytes},
+                f"The request body exceeds the limit of {limit} bytes.",
+                {"max_bytes": limit},
             )
             await response(scope, receive, send)
             return
@@ -212,9 +219,9 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise HTTPException(
-                        413, f"The request body exceeds the limit of {self.max_bytes} bytes."
+                        413, f"The request body exceeds the limit of {limit} bytes."
                     )
             return message
 

@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     cors_allow_credentials: bool = True
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Bar-file uploads (POST /api/backtest/datasets) get their own, larger limit.
+    max_upload_bytes: int = Field(default=104_857_600, ge=1024)
     trust_proxy: bool = False
     rate_limit_enabled: bool = True
     rate_limit_max: int = Field(default=100, ge=1)

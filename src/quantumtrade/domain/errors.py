@@ -55,6 +55,11 @@ class Conflict(AppError):
     default_code = "conflict"
 
 
+class PayloadTooLarge(AppError):
+    kind = "too_large"
+    default_code = "payload_too_large"
+
+
 class Unprocessable(AppError):
     kind = "unprocessable"
     default_code = "unprocessable"

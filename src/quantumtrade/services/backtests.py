@@ -38,6 +38,7 @@ from quantumtrade.backtest.strategies import STRATEGIES, from_dict, get_spec
 from quantumtrade.db.models.analytics import BacktestResult
 from quantumtrade.domain.errors import AppError, Conflict, NotFound, Unprocessable
 from quantumtrade.domain.market import Timeframe
+from quantumtrade.services import datasets
 from quantumtrade.services.alerts import user_channel
 from quantumtrade.services.container import Container
 
@@ -83,6 +84,7 @@ class BacktestSpec:
     start: datetime
     end: datetime
     config: BacktestConfig
+    dataset_id: uuid.UUID | None = None
 
 
 class BacktestRunner:
@@ -123,8 +125,13 @@ def prepare_backtest(
     end: datetime,
     config: dict[str, Any],
     name: str | None = None,
+    dataset_id: uuid.UUID | None = None,
 ) -> BacktestSpec:
-    """Validate a request (``known_symbols`` maps symbol to asset class) or raise 422."""
+    """Validate a request (``known_symbols`` maps symbol to asset class) or raise 422.
+
+    With ``dataset_id`` the bars come from that uploaded file, whose size was checked when it
+    was stored, so the range is not checked against ``MAX_BARS``.
+    """
     if strategy not in STRATEGIES:
         try:
             get_spec(strategy)
@@ -150,7 +157,7 @@ def prepare_backtest(
     if start >= end:
         raise Unprocessable("start must be before end.", code="invalid_range")
     estimated = (end - start) / frame.delta
-    if estimated > MAX_BARS:
+    if dataset_id is None and estimated > MAX_BARS:
         raise Unprocessable(
             f"The range spans about {estimated:,.0f} {frame.value} bars; the limit is "
             f"{MAX_BARS:,}. Shorten it or use a longer timeframe.",
@@ -174,6 +181,7 @@ def prepare_backtest(
         start=start,
         end=end,
         config=backtest_config,
+        dataset_id=dataset_id,
     )
 
 
@@ -202,6 +210,8 @@ async def submit_backtest(
         status="queued",
         progress=0.0,
         created_at=container.clock.now(),
+        kind="backtest",
+        dataset_id=spec.dataset_id,
     )
     db.add(row)
     await db.commit()
@@ -232,9 +242,7 @@ async def _execute(
     try:
         async with runner.slots:
             await _update(container, backtest_id, user_id, status="running", progress=0.05)
-            bars = await container.market.get_bars(
-                spec.symbol, spec.timeframe, spec.start, spec.end
-            )
+            bars = await load_bars(container, user_id, spec)
             if bars.empty:
                 raise Unprocessable("No bars in the requested range.", code="no_bars")
             await _update(container, backtest_id, user_id, status="running", progress=0.3)
@@ -267,6 +275,19 @@ async def _execute(
                 error=message[:2000],
                 completed_at=container.clock.now(),
             )
+
+
+async def load_bars(container: Container, user_id: uuid.UUID, spec: BacktestSpec) -> pd.DataFrame:
+    """Return the bars of ``spec``'s range: from its uploaded dataset, or from the market."""
+    if spec.dataset_id is None:
+        return await container.market.get_bars(spec.symbol, spec.timeframe, spec.start, spec.end)
+    async with container.session_factory() as db:
+        row = await datasets.get_dataset(
+            db, user_id=user_id, dataset_id=spec.dataset_id, with_content=True
+        )
+        content = row.content
+    bars = await asyncio.to_thread(datasets.load_bars, content)
+    return bars[(bars.index >= spec.start) & (bars.index < spec.end)]
 
 
 def _finite(value: float) -> float | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
@@ -19,7 +20,8 @@ from quantumtrade.api.schemas.backtests import (
 )
 from quantumtrade.api.schemas.common import ERROR_RESPONSES
 from quantumtrade.db.models.analytics import BacktestResult
-from quantumtrade.services import backtests
+from quantumtrade.domain.errors import Unprocessable
+from quantumtrade.services import backtests, datasets
 
 router = APIRouter(prefix="/api", tags=["backtests"], responses=ERROR_RESPONSES)
 
@@ -54,6 +56,8 @@ def _summary(row: BacktestResult) -> dict[str, Any]:
     stored = row.params or {}
     return {
         "id": row.id,
+        "kind": row.kind,
+        "dataset_id": row.dataset_id,
         "name": row.name,
         "strategy": row.strategy,
         "symbols": row.symbols,
@@ -91,16 +95,35 @@ async def create_backtest(
     container: ContainerDep,
     runner: RunnerDep,
 ) -> BacktestAccepted:
+    symbol, known = body.the_symbol, backtests.known_symbols(container)
+    start, end = body.start, body.end
+    timeframe: str = body.timeframe or "1Day"
+    if body.dataset_id is not None:
+        dataset = await datasets.get_dataset(
+            db, user_id=principal.user.id, dataset_id=body.dataset_id
+        )
+        if symbol is not None and symbol.strip().upper() != dataset.symbol:
+            raise Unprocessable(
+                f"The dataset holds {dataset.symbol!r}, not {symbol.strip()[:30]!r}; leave "
+                "symbol out or give the dataset's.",
+                code="dataset_symbol_mismatch",
+            )
+        symbol, known = dataset.symbol, {dataset.symbol: dataset.asset_class}
+        start = start or dataset.first_time
+        end = end or dataset.last_time + timedelta(microseconds=1)
+        timeframe = body.timeframe or dataset.timeframe or "1Day"
+    assert symbol is not None and start is not None and end is not None  # the body validated
     spec = backtests.prepare_backtest(
         strategy=body.strategy,
         params=body.params,
-        symbol=body.the_symbol,
-        known_symbols=backtests.known_symbols(container),
-        timeframe=body.timeframe,
-        start=body.start,
-        end=body.end,
+        symbol=symbol,
+        known_symbols=known,
+        timeframe=timeframe,
+        start=start,
+        end=end,
         config=body.config_options(),
         name=body.name,
+        dataset_id=body.dataset_id,
     )
     row = await backtests.submit_backtest(
         db, container=container, runner=runner, user_id=principal.user.id, spec=spec

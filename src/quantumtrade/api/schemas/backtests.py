@@ -14,7 +14,13 @@ Status = Literal["queued", "running", "completed", "failed"]
 
 
 class BacktestCreate(StrictModel):
-    """A backtest of one registered strategy on one symbol.
+    """A backtest of one registered strategy on one symbol, or on an uploaded dataset.
+
+    Bars come from the market (``symbol``, ``start``, ``end`` required; ``timeframe`` defaults
+    to ``1Day``) or, with ``dataset_id``, from one of your uploaded files: then ``symbol`` may
+    be left out (it must match the dataset's label if given), ``start`` and ``end`` default to
+    the file's span, and ``timeframe`` (which sets the default ``periods_per_year``) to the bar
+    length inferred from the file, else ``1Day``.
 
     Execution options mirror ``BacktestConfig``: ``fill`` is ``next_open`` (trade at the next
     bar's open) or ``close``; sizing ``fixed_fraction`` (default), ``fixed_qty`` or
@@ -27,9 +33,12 @@ class BacktestCreate(StrictModel):
     symbols: list[str] | None = Field(
         default=None, min_length=1, max_length=1, description="One symbol for now."
     )
-    start: datetime = Field(examples=["2020-01-01T00:00:00Z"])
-    end: datetime = Field(examples=["2023-01-01T00:00:00Z"])
-    timeframe: Literal["1Day", "1Hour", "1Min"] = "1Day"
+    dataset_id: uuid.UUID | None = Field(
+        default=None, description="Backtest on this uploaded dataset instead of the market."
+    )
+    start: datetime | None = Field(default=None, examples=["2020-01-01T00:00:00Z"])
+    end: datetime | None = Field(default=None, examples=["2023-01-01T00:00:00Z"])
+    timeframe: Literal["1Day", "1Hour", "1Min"] | None = None
     params: dict[str, Any] = Field(default_factory=dict, examples=[{"fast": 10, "slow": 30}])
     name: str | None = Field(default=None, max_length=200)
     initial_cash: float = Field(default=100_000.0, gt=0, le=1e12)
@@ -54,20 +63,27 @@ class BacktestCreate(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _one_symbol(self) -> BacktestCreate:
-        if (self.symbol is None) == (self.symbols is None):
-            raise ValueError("give exactly one of symbol or symbols")
+    def _one_source(self) -> BacktestCreate:
+        if self.symbol is not None and self.symbols is not None:
+            raise ValueError("give one of symbol or symbols, not both")
+        if self.dataset_id is None:
+            if self.symbol is None and self.symbols is None:
+                raise ValueError("give symbol (or dataset_id to use an uploaded file)")
+            if self.start is None or self.end is None:
+                raise ValueError("start and end are required unless dataset_id is given")
         return self
 
     @property
-    def the_symbol(self) -> str:
-        return self.symbol if self.symbol is not None else (self.symbols or [""])[0]
+    def the_symbol(self) -> str | None:
+        if self.symbol is not None:
+            return self.symbol
+        return self.symbols[0] if self.symbols else None
 
     def config_options(self) -> dict[str, Any]:
         """Return the engine options that were given, named as ``BacktestConfig`` names them."""
         options = self.model_dump(
             exclude={"strategy", "symbol", "symbols", "start", "end", "timeframe"}
-            | {"params", "name", "fill"},
+            | {"params", "name", "fill", "dataset_id"},
             exclude_none=True,
         )
         options["fill_timing"] = self.fill
@@ -81,6 +97,8 @@ class BacktestAccepted(BaseModel):
 
 class BacktestSummary(BaseModel):
     id: uuid.UUID
+    kind: str = "backtest"
+    dataset_id: uuid.UUID | None = None
     name: str | None
     strategy: str
     symbols: list[str]
@@ -131,3 +149,27 @@ class MonteCarloOut(BaseModel):
     final_equity: dict[str, float]
     max_drawdown: dict[str, float]
     probability_of_ruin: float
+
+
+class DatasetOut(BaseModel):
+    """An uploaded bar file: its label, bar length (if regular), size and time span."""
+
+    id: uuid.UUID
+    name: str
+    symbol: str
+    asset_class: str
+    timeframe: str | None
+    filename: str
+    rows: int
+    first_time: datetime
+    last_time: datetime
+    size_bytes: int
+    sha256: str
+    created_at: datetime
+
+
+class DatasetPage(BaseModel):
+    items: list[DatasetOut]
+    total: int
+    limit: int
+    offset: int

@@ -2,6 +2,7 @@
 
 from quantumtrade.db.models.analytics import (
     AIDecision,
+    BacktestDataset,
     BacktestResult,
     PerformanceMetric,
     RiskMetric,
@@ -29,6 +30,7 @@ __all__ = [
     "AIDecision",
     "Alert",
     "AuthSession",
+    "BacktestDataset",
     "BacktestResult",
     "Base",
     "LedgerEntry",

@@ -54,6 +54,35 @@ class BacktestResult(Base):
     error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = created_at()
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "backtest" or "optimization"; the dataset an uploaded-file run read (no foreign key:
+    # stored results outlive the file).
+    kind: Mapped[str] = mapped_column(
+        sa.String(20), nullable=False, default="backtest", server_default="backtest"
+    )
+    dataset_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+
+
+class BacktestDataset(Base):
+    """A user's uploaded bar file, validated and stored as Parquet, to backtest on."""
+
+    __tablename__ = "backtest_datasets"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    symbol: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    asset_class: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    timeframe: Mapped[str | None] = mapped_column(sa.String(10))
+    filename: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    rows: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    first_time: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_time: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    size_bytes: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False)
+    created_at: Mapped[datetime] = created_at()
 
 
 class RiskMetric(Base):
