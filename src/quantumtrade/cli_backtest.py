@@ -9,13 +9,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from quantumtrade.core.settings import load_settings
 from quantumtrade.domain.clock import SystemClock
 from quantumtrade.domain.errors import AppError
+from quantumtrade.domain.market import Timeframe
 from quantumtrade.marketdata.csv import ImportValidationError, read_bar_file
 from quantumtrade.marketdata.simulator.source import SimulatedMarket
 from quantumtrade.services import backtests
@@ -89,6 +99,63 @@ def equity_html(curve: list[dict[str, Any]], title: str) -> str:
     )
 
 
+def equity_png(curve: list[dict[str, Any]], title: str, path: Path) -> None:
+    """Write a PNG chart of equity over drawdown (shared time axis) to ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    times = pd.to_datetime([point["time"] for point in curve], utc=True)
+    equity = [point["equity"] for point in curve]
+    drawdown = [100.0 * point["drawdown"] for point in curve]
+    figure, (top, bottom) = plt.subplots(
+        2, 1, figsize=(10, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
+    try:
+        top.plot(times, equity, color="#1f6feb", linewidth=1.2)
+        top.set_title(title)
+        top.set_ylabel("equity")
+        top.grid(alpha=0.3)
+        bottom.fill_between(times, drawdown, 0.0, color="#cf222e", alpha=0.4, linewidth=0)
+        bottom.set_ylabel("drawdown %")
+        bottom.grid(alpha=0.3)
+        figure.autofmt_xdate()
+        figure.tight_layout()
+        figure.savefig(path, dpi=110)
+    finally:
+        plt.close(figure)
+
+
+# Ranges of more bars than this load in pieces, so the progress bar moves.
+_CHUNK_BARS = 100_000
+
+
+def load_market_bars(
+    market: SimulatedMarket,
+    symbol: str,
+    timeframe: Timeframe,
+    start: datetime,
+    end: datetime,
+    progress: Progress,
+) -> pd.DataFrame:
+    """Return the simulated bars of ``[start, end)``, loaded in pieces with a progress bar.
+
+    The simulator gives the same bars for a range whole or in pieces (deterministic by seed).
+    """
+    pieces = max(1, min(200, int((end - start) / timeframe.delta) // _CHUNK_BARS))
+    step = (end - start) / pieces
+    task = progress.add_task("Loading bars", total=pieces)
+    frames = []
+    for k in range(pieces):
+        low = start + k * step
+        high = end if k == pieces - 1 else start + (k + 1) * step
+        frames.append(asyncio.run(market.get_bars(symbol, timeframe, low, high)))
+        progress.advance(task)
+    frames = [frame for frame in frames if not frame.empty]
+    return pd.concat(frames) if len(frames) > 1 else (frames[0] if frames else pd.DataFrame())
+
+
 def backtest(
     strategy: Annotated[str, typer.Option(help="sma_crossover, rsi, macd, mean_reversion, ...")],
     symbol: Annotated[str, typer.Option(help="Symbol, e.g. AAPL (a label with --data).")],
@@ -108,15 +175,15 @@ def backtest(
     per_share: Annotated[float, typer.Option(help="Commission per share.")] = 0.0,
     percentage: Annotated[float, typer.Option(help="Commission as a fraction of value.")] = 0.0,
     plot: Annotated[
-        Path | None, typer.Option(help="Write an equity + drawdown chart (.html).")
+        Path | None, typer.Option(help="Write an equity + drawdown chart (.png or .html).")
     ] = None,
     output: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """Run a strategy and print its metrics (a table, or JSON with every trade)."""
     if output not in ("table", "json"):
         raise typer.BadParameter("--format is table or json")
-    if plot is not None and plot.suffix.lower() not in (".html", ".htm"):
-        raise typer.BadParameter("--plot writes an HTML chart: give a .html path")
+    if plot is not None and plot.suffix.lower() not in (".png", ".html", ".htm"):
+        raise typer.BadParameter("--plot writes a .png or .html chart: give such a path")
     settings = load_settings()
     config = {
         "initial_cash": initial_cash,
@@ -141,15 +208,32 @@ def backtest(
             end=_date(end),
             config=config,
         )
-        if data is not None:
-            bars = read_bar_file(data)
-            bars = bars[(bars.index >= spec.start) & (bars.index < spec.end)]
-        else:
-            bars = asyncio.run(market.get_bars(spec.symbol, spec.timeframe, spec.start, spec.end))
-        if len(bars) < 2:
-            raise typer.BadParameter("fewer than two bars in the range")
-        with console.status(f"Backtesting {spec.strategy} on {len(bars):,} bars..."):
+        # The progress bar goes to stderr, so --format json output stays clean.
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=errors,
+            transient=True,
+        ) as progress:
+            if data is not None:
+                reading = progress.add_task(f"Reading {data.name}", total=1)
+                bars = read_bar_file(data)
+                bars = bars[(bars.index >= spec.start) & (bars.index < spec.end)]
+                progress.advance(reading)
+            else:
+                bars = load_market_bars(
+                    market, spec.symbol, spec.timeframe, spec.start, spec.end, progress
+                )
+            if len(bars) < 2:
+                raise typer.BadParameter("fewer than two bars in the range")
+            running = progress.add_task(
+                f"Backtesting {spec.strategy} on {len(bars):,} bars", total=1
+            )
             metrics, result = backtests.compute(bars, spec)
+            progress.advance(running)
     except AppError as exc:
         errors.print(f"[bold red]error:[/] {exc.message}")
         raise typer.Exit(code=2) from exc
@@ -157,7 +241,11 @@ def backtest(
         errors.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(code=2) from exc
     if plot is not None:
-        plot.write_text(equity_html(result["equity"], f"{spec.strategy} on {spec.symbol}"))
+        title = f"{spec.strategy} on {spec.symbol}"
+        if plot.suffix.lower() == ".png":
+            equity_png(result["equity"], title, plot)
+        else:
+            plot.write_text(equity_html(result["equity"], title))
     if output == "json":
         body = {"strategy": spec.strategy, "symbol": spec.symbol, "params": spec.params}
         body |= {"metrics": metrics, "trades": result["trades"]}

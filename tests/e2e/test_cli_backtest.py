@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+from PIL import Image
+from rich.progress import Progress
 
 from quantumtrade.backtest.engine import BacktestConfig, run_strategy
+from quantumtrade.cli_backtest import load_market_bars
+from quantumtrade.domain.clock import SystemClock
+from quantumtrade.domain.market import Timeframe
 from quantumtrade.marketdata.csv import read_bar_file
+from quantumtrade.marketdata.simulator.source import SimulatedMarket
 from support import run_cli
 
 
@@ -115,3 +123,58 @@ def test_bad_parameters_are_refused_with_a_clear_message(env: dict[str, str]) ->
         env=env,
     )
     assert unknown.returncode == 2 and "no_such" in unknown.stderr
+
+
+def test_png_chart_of_a_minute_run_loaded_in_pieces(env: dict[str, str], tmp_path: Path) -> None:
+    chart = tmp_path / "equity.png"
+    result = run_cli(
+        "backtest",
+        "--strategy",
+        "momentum",
+        "--symbol",
+        "MSFT",
+        "--timeframe",
+        "1Min",
+        "--start",
+        "2024-01-01",
+        "--end",
+        "2024-05-01",  # about 170k calendar minutes: loaded in pieces
+        "--plot",
+        str(chart),
+        "--format",
+        "json",
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)  # the progress bar stays off stdout
+    assert body["metrics"]["bars"] > 30_000
+    image = Image.open(chart)
+    assert image.format == "PNG" and image.size[0] > 500 and image.size[1] > 300
+    extension = run_cli(
+        "backtest",
+        "--strategy",
+        "rsi",
+        "--symbol",
+        "AAPL",
+        "--start",
+        "2024-01-01",
+        "--end",
+        "2024-03-01",
+        "--plot",
+        str(tmp_path / "equity.svg"),
+        env=env,
+    )
+    assert extension.returncode == 2 and ".png or .html" in extension.stderr
+
+
+async def test_loading_in_pieces_gives_the_bars_of_one_load() -> None:
+    market = SimulatedMarket(seed=11, clock=SystemClock())
+    start, end = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 6, 1, tzinfo=UTC)
+    whole = await market.get_bars("AAPL", Timeframe.MIN_1, start, end)
+    with Progress(disable=True) as progress:
+        pieces = await asyncio.to_thread(
+            load_market_bars, market, "AAPL", Timeframe.MIN_1, start, end, progress
+        )
+        tasks = list(progress.tasks)
+    assert tasks[0].total == tasks[0].completed > 1
+    pd.testing.assert_frame_equal(pieces, whole)
