@@ -6,6 +6,7 @@ few client processes, which measure receive time minus send time. Loopback only.
 
     .venv/bin/python benchmarks/bench_ws_fanout.py                 # N = 100, 500, 1000
     .venv/bin/python benchmarks/bench_ws_fanout.py --clients 200 --seconds 5
+    .venv/bin/python benchmarks/bench_ws_fanout.py --batch    # clients connect with ?batch=true
 """
 
 from __future__ import annotations
@@ -79,7 +80,9 @@ def serve(port: int, data_dir: str) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
 
 
-async def _clients(port: int, count: int, warmup: float, seconds: float) -> dict[str, Any]:
+async def _clients(
+    port: int, count: int, warmup: float, seconds: float, batch: bool
+) -> dict[str, Any]:
     import websockets
 
     latencies: list[float] = []
@@ -93,9 +96,13 @@ async def _clients(port: int, count: int, warmup: float, seconds: float) -> dict
         nonlocal received, failures
         try:
             async with websockets.connect(
-                f"ws://127.0.0.1:{port}/ws", compression=None, open_timeout=60, max_queue=None
+                f"ws://127.0.0.1:{port}/ws{'?batch=true' if batch else ''}",
+                compression=None,
+                open_timeout=60,
+                max_queue=None,
             ) as ws:
                 greeting = json.loads(await ws.recv())
+                greeting = greeting[0] if batch else greeting
                 assert greeting["type"] == "connected"
                 await ws.send(
                     json.dumps({"type": "subscribe", "symbols": symbols, "channels": ["trades"]})
@@ -106,10 +113,11 @@ async def _clients(port: int, count: int, warmup: float, seconds: float) -> dict
                     if mono >= stop_at:
                         return
                     if mono >= start_measure:
-                        message = json.loads(raw)
-                        if message.get("type") == "price":
-                            received += 1
-                            latencies.append(now - message["sent"])
+                        decoded = json.loads(raw)
+                        for message in decoded if batch else (decoded,):
+                            if message.get("type") == "price":
+                                received += 1
+                                latencies.append(now - message["sent"])
         except Exception:
             failures += 1
 
@@ -133,8 +141,10 @@ def _symbols() -> list[str]:
     return [info.symbol for info in Universe.of(None).infos()][:SYMBOLS_PER_CLIENT]
 
 
-def _client_process(port: int, count: int, warmup: float, seconds: float, out: Any) -> None:
-    out.put(asyncio.run(_clients(port, count, warmup, seconds)))
+def _client_process(
+    port: int, count: int, warmup: float, seconds: float, batch: bool, out: Any
+) -> None:
+    out.put(asyncio.run(_clients(port, count, warmup, seconds, batch)))
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -142,7 +152,7 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-def run(n: int, seconds: float, processes: int) -> dict[str, Any]:
+def run(n: int, seconds: float, processes: int, batch: bool = False) -> dict[str, Any]:
     port = _free_port()
     with tempfile.TemporaryDirectory() as data_dir:
         server = subprocess.Popen(
@@ -160,7 +170,7 @@ def run(n: int, seconds: float, processes: int) -> dict[str, Any]:
             out: Any = mp.Queue()
             shares = [n // processes + (1 if i < n % processes else 0) for i in range(processes)]
             workers = [
-                mp.Process(target=_client_process, args=(port, share, warmup, seconds, out))
+                mp.Process(target=_client_process, args=(port, share, warmup, seconds, batch, out))
                 for share in shares
                 if share
             ]
@@ -189,6 +199,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="*", default=[100, 500, 1000])
     parser.add_argument("--seconds", type=float, default=10.0, help="measuring window per N")
     parser.add_argument("--processes", type=int, default=2, help="client processes")
+    parser.add_argument("--batch", action="store_true", help="clients ask for batched frames")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -203,11 +214,12 @@ def main() -> None:
     print(
         f"{SYMBOLS_PER_CLIENT} symbols/client, {TICKS_PER_SECOND:g} ticks/s/symbol, "
         f"{args.seconds:g}s window, {args.processes} client processes"
+        + (", batched frames" if args.batch else "")
     )
     print("| clients | p50 ms | p99 ms | delivered msg/s | delivered share | failed clients |")
     print("|---:|---:|---:|---:|---:|---:|")
     for n in args.clients:
-        r = run(n, min(args.seconds, 30.0), args.processes)
+        r = run(n, min(args.seconds, 30.0), args.processes, args.batch)
         print(
             f"| {r['clients']} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
             f"{r['delivered_per_s']:,.0f} | {r['delivered_share']:.0%} | {r['failed_clients']} |",

@@ -91,3 +91,74 @@ async def test_idle_client_is_closed_when_an_idle_timeout_is_set(
                 await asyncio.wait_for(ws.recv(), 5)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
         assert "idle" in closed.value.rcvd.reason
+
+
+class _RecordingSocket:
+    """Stands in for the Starlette WebSocket: records frames, can hold the writer back."""
+
+    def __init__(self) -> None:
+        self.frames: list[str] = []
+        self.gate = asyncio.Event()
+
+    async def send_text(self, text: str) -> None:
+        await self.gate.wait()
+        self.frames.append(text)
+
+
+async def test_batch_mode_sends_what_is_queued_as_one_array_frame() -> None:
+    socket_ = _RecordingSocket()
+    connection = Connection(socket_, connection_id="b", queue_size=50, batch=True)  # type: ignore[arg-type]
+    writer = asyncio.create_task(connection.write_loop())
+    connection.offer('{"type":"first"}')
+    await asyncio.sleep(0.01)  # the writer took "first" and waits on the socket
+    for i in range(5):
+        connection.offer_latest("price", "AAPL", f'{{"type":"price","price":{i}}}')
+        connection.offer_latest("price", f"S{i}", f'{{"type":"price","symbol":"S{i}"}}')
+    connection.offer('{"type":"bar"}', bar=True)
+    socket_.gate.set()
+    for _ in range(100):
+        if len(socket_.frames) == 2:
+            break
+        await asyncio.sleep(0.01)
+    writer.cancel()
+    first, second = (json.loads(frame) for frame in socket_.frames)
+    assert first == [{"type": "first"}]
+    # The conflated AAPL price comes once, with its latest value, in queue order.
+    assert second[0] == {"type": "price", "price": 4}
+    assert [m.get("symbol") for m in second[1:6]] == ["S0", "S1", "S2", "S3", "S4"]
+    assert second[-1] == {"type": "bar"} and len(second) == 7
+    assert connection.sent == 8
+
+
+async def test_batch_clients_get_arrays_and_plain_clients_single_messages(
+    live_server: ServerFactory,
+) -> None:
+    async with live_server() as server:
+        batched = await websockets.connect(server.ws_url() + "?batch=true")
+        greeting = json.loads(await asyncio.wait_for(batched.recv(), 5))
+        assert isinstance(greeting, list) and greeting[0]["type"] == "connected"
+        assert greeting[0]["batch"] is True
+        plain = await server.connect()
+        for ws in (batched, plain):
+            await ws.send(json.dumps({"type": "subscribe", "symbols": ["AAPL"]}))
+        received: dict[str, list[dict[str, object]]] = {"batched": [], "plain": []}
+        for name, ws in (("batched", batched), ("plain", plain)):
+            while not any(m.get("type") == "subscribed" for m in received[name]):
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                if name == "batched":
+                    assert isinstance(frame, list)
+                    received[name].extend(frame)
+                else:
+                    assert isinstance(frame, dict)
+                    received[name].append(frame)
+        await server.publish("AAPL", type="price", price=123.45)
+        for name, ws in (("batched", batched), ("plain", plain)):
+            while True:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                messages = frame if name == "batched" else [frame]
+                prices = [m for m in messages if m.get("type") == "price"]
+                if prices:
+                    assert prices[0]["price"] == 123.45
+                    break
+        await batched.close()
+        await plain.close()

@@ -4,6 +4,11 @@ Prices and quotes are conflated per symbol while unsent: a newer one replaces th
 in place, so a client that falls behind gets the latest value rather than a backlog. Other
 messages (bars, private events, replies) queue in order; when the queue is full they are
 dropped, counted, and reported to the client once it catches up.
+
+A client that connects with ``?batch=true`` gets every frame as a JSON array of messages: the
+writer sends whatever is queued when it wakes (up to ``MAX_BATCH`` messages) in one frame.
+An idle connection still gets each message at once, in an array of one; a busy one sends far
+fewer frames, which is what bounds a server's fan-out rate.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from quantumtrade.api.ws import protocol
 
 _log = logging.getLogger(__name__)
 _CONTROL_HEADROOM = 32  # replies and errors may exceed the bound by this much, no more
+MAX_BATCH = 200  # messages per frame in batch mode
 
 Key = tuple[str, str]  # (message type, symbol)
 
@@ -27,10 +33,13 @@ Key = tuple[str, str]  # (message type, symbol)
 class Connection:
     """A connected client, as the hub sees it."""
 
-    def __init__(self, websocket: WebSocket, *, connection_id: str, queue_size: int) -> None:
+    def __init__(
+        self, websocket: WebSocket, *, connection_id: str, queue_size: int, batch: bool = False
+    ) -> None:
         self.websocket = websocket
         self.id = connection_id
         self.queue_size = queue_size
+        self.batch = batch
         self.user_id: str | None = None
         self.subscriptions: dict[str, set[str]] = {}  # symbol -> market channels
         self.private: set[str] = set()
@@ -112,12 +121,16 @@ class Connection:
                     await self._wake.wait()
                     self.progress_at = time.monotonic()
                     continue
-                item = self._queue.popleft()
-                text = self._latest.pop(item) if isinstance(item, tuple) else item
+                if self.batch:
+                    texts = [self._next() for _ in range(min(len(self._queue), MAX_BATCH))]
+                    text = "[" + ",".join(texts) + "]"
+                else:
+                    texts = [self._next()]
+                    text = texts[0]
                 if len(self._queue) < self.queue_size:
                     self.full_since = None
                 await self.websocket.send_text(text)
-                self.sent += 1
+                self.sent += len(texts)
                 self.progress_at = time.monotonic()
         except asyncio.CancelledError:
             raise
@@ -125,6 +138,10 @@ class Connection:
             _log.debug("websocket %s send failed: %s", self.id, exc)
         finally:
             self.done.set()
+
+    def _next(self) -> str:
+        item = self._queue.popleft()
+        return self._latest.pop(item) if isinstance(item, tuple) else item
 
     def _report_drops(self) -> None:
         reported = (self.dropped, self.dropped_bars)

@@ -11,6 +11,8 @@ Client to server (JSON text frames):
 
 Server to client: ``connected``, ``authenticated``, ``subscribed`` (the full current set),
 ``price``, ``quote``, ``bar``, private events (``alert``...), ``ping``, ``pong``, ``error``.
+One message per text frame, or with ``/ws?batch=true`` a JSON array of messages per frame
+(as Alpaca's streams send them): far fewer frames when many messages are due at once.
 """
 
 from __future__ import annotations

@@ -197,8 +197,12 @@ async def stream(websocket: WebSocket) -> None:
     settings = container.settings
     hub = await get_hub(websocket)
     await websocket.accept()
+    batch = websocket.query_params.get("batch", "").lower() in ("1", "true", "yes")
     connection = Connection(
-        websocket, connection_id=secrets.token_hex(6), queue_size=settings.ws_queue_size
+        websocket,
+        connection_id=secrets.token_hex(6),
+        queue_size=settings.ws_queue_size,
+        batch=batch,
     )
     session = _Session(container, hub, connection)
     hub.add(connection)
@@ -217,6 +221,7 @@ async def stream(websocket: WebSocket) -> None:
                 "connection_id": connection.id,
                 "authenticated": connection.user_id is not None,
                 "user_id": connection.user_id,
+                "batch": connection.batch,
                 "limits": {
                     "max_symbols": settings.ws_max_symbols,
                     "max_message_bytes": settings.ws_max_message_bytes,
