@@ -2,8 +2,9 @@
 
 Run with ``python benchmarks/bench_ingest.py [admin_url]`` (default
 postgresql+asyncpg://postgres@127.0.0.1:5432/postgres). A fresh database is created, migrated,
-loaded with a year of simulated 1Min bars per symbol, then dropped. Both a first load (inserts)
-and a repeat of the same bars (conflict updates) are timed.
+loaded with a year of simulated 1Min bars per symbol, then dropped. Timed: a first load (inserts),
+a repeat of the same bars (conflicts whose rows are unchanged) and the same bars with a changed
+close and high (conflicts that rewrite every row).
 """
 
 from __future__ import annotations
@@ -44,9 +45,13 @@ async def main(admin_url: str) -> None:
         engine = create_engine(url)
         try:
             await upgrade(engine)
-            for label in ("insert", "update"):
+            changed = {
+                s: f.assign(close=f["close"] + 0.01, high=f["high"] + 0.01)
+                for s, f in frames.items()
+            }
+            for label, batches in (("insert", frames), ("repeat", frames), ("change", changed)):
                 started = time.perf_counter()
-                for symbol, frame in frames.items():
+                for symbol, frame in batches.items():
                     await upsert_bars(engine, symbol, Timeframe.MIN_1, frame, source="bench")
                 seconds = time.perf_counter() - started
                 print(f"{label}: {total} bars in {seconds:.2f} s = {total / seconds:,.0f} bars/s")
@@ -56,6 +61,7 @@ async def main(admin_url: str) -> None:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
     print(f"machine: {platform.platform()}, {platform.machine()}, {os.cpu_count()} CPUs")
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

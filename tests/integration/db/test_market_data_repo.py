@@ -88,3 +88,129 @@ async def test_copy_ingest_spans_monthly_partitions(migrated_pg: AsyncEngine) ->
             )
         ).scalar_one()
     assert partitions == 4
+
+
+async def test_copy_ingest_stores_what_float8_to_numeric_gives(migrated_pg: AsyncEngine) -> None:
+    from sqlalchemy import text
+
+    # Near-ties at the 15th digit, more digits than the scale keeps, negatives, tiny values,
+    # values that round up a power of ten, and NULL vwap / trade_count in the same batch.
+    values = [
+        163.4075,
+        0.1 + 0.2,
+        -2.5,
+        1e-13,
+        -4.99999999999999e-11,
+        5.00000000000001e-11,
+        0.000123456789012345,
+        12345678.123456789,
+        999999999999999.9,
+        123456789012345.65,
+        1.0000000000000005,
+        9.999999999999999e16,
+        2.0**52 + 1,
+        7.0,
+        0.0,
+    ]
+    index = pd.date_range("2025-03-31 23:50", periods=len(values), freq="1min", tz="UTC")
+    prices = pd.Series(values, index=index)
+    bars = pd.DataFrame(
+        {
+            "open": prices,
+            "high": prices.abs() + 1,
+            "low": -prices.abs(),
+            "close": prices * 3,
+            "volume": prices.abs() / 7,
+            "vwap": prices.where(prices.index.minute % 2 == 0),
+            "trade_count": pd.Series(range(len(values)), index=index).where(
+                prices.index.minute % 3 != 0
+            ),
+        },
+        index=index,
+    )
+    assert await upsert_bars(migrated_pg, "EDGE", Timeframe.MIN_1, bars, source="test") == len(bars)
+    columns = ("open", "high", "low", "close", "volume", "vwap")
+    async with migrated_pg.connect() as conn:
+        stored = (
+            await conn.execute(
+                text(
+                    f"SELECT {', '.join(f'{c}::text' for c in columns)}, trade_count"
+                    " FROM market_data WHERE symbol = 'EDGE' ORDER BY time"
+                )
+            )
+        ).all()
+        for row, (_, bar) in zip(stored, bars.iterrows(), strict=True):
+            for name, got in zip(columns, row, strict=False):
+                value = bar[name]
+                if value != value:
+                    assert got is None
+                    continue
+                expected = (
+                    await conn.execute(
+                        text("SELECT CAST(CAST(CAST(:v AS float8) AS numeric(28, 10)) AS text)"),
+                        {"v": float(value)},
+                    )
+                ).scalar_one()
+                assert got == expected, (name, value)
+            count = bar["trade_count"]
+            assert row[-1] == (None if count != count else int(count))
+
+
+async def test_upsert_merges_a_batch_overlapping_stored_bars(engine: AsyncEngine) -> None:
+    bars = minutes()
+    head, tail = bars.iloc[: len(bars) // 2], bars.iloc[len(bars) // 3 :]
+    await upsert_bars(engine, "AAPL", Timeframe.MIN_1, head, source="a")
+    changed = tail.assign(close=tail["close"] + 0.5, high=tail["high"] + 0.5)
+    assert await upsert_bars(engine, "AAPL", Timeframe.MIN_1, changed, source="b") == len(tail)
+    assert await upsert_bars(engine, "AAPL", Timeframe.MIN_1, changed, source="b") == len(tail)
+
+    stored = await load_bars(engine, "AAPL", Timeframe.MIN_1, START, END)
+    expected = pd.concat([head.iloc[: len(bars) // 3], changed])
+    pd.testing.assert_frame_equal(stored, expected, check_dtype=False, check_freq=False)
+    async with engine.connect() as conn:
+        from sqlalchemy import text
+
+        sources = (
+            await conn.execute(
+                text("SELECT source, count(*) FROM market_data GROUP BY source ORDER BY source")
+            )
+        ).all()
+    assert [tuple(row) for row in sources] == [
+        ("a", len(bars) // 3),
+        ("b", len(tail)),
+    ]
+
+
+async def test_copy_ingest_refuses_a_trade_count_beyond_integer(migrated_pg: AsyncEngine) -> None:
+    bars = minutes().iloc[:5].copy()
+    bars["trade_count"] = [1, 2, 3, 4, 2**31]
+    with pytest.raises(ValueError, match="trade_count"):
+        await upsert_bars(migrated_pg, "AAPL", Timeframe.MIN_1, bars, source="test")
+    assert (await load_bars(migrated_pg, "AAPL", Timeframe.MIN_1, START, END)).empty
+
+
+def test_copy_decimals_match_fifteen_significant_digits() -> None:
+    from decimal import Decimal
+
+    import numpy as np
+
+    from quantumtrade.db.repositories.market_data import _decimals
+
+    rng = np.random.default_rng(3)
+    ties = rng.integers(10**15, 10**16, 20_000) // 10 * 10 + 5  # 16 digits ending in 5
+    values = np.concatenate(
+        [
+            10 ** rng.uniform(-12, 18, 20_000),
+            np.round(rng.uniform(1, 1000, 20_000), 2),
+            ties.astype(float) / 10.0 ** rng.integers(0, 20, len(ties)),
+            [10.0**k for k in range(-12, 18)],
+            [np.nextafter(10.0**k, 0) for k in range(-12, 18)],
+        ]
+    )
+    m, e = _decimals(values)
+    for value, digits, exponent in zip(values.tolist(), m.tolist(), e.tolist(), strict=True):
+        if value < 1e-12:
+            expected = Decimal(0)
+        else:
+            expected = min(Decimal(format(value, ".15g")), Decimal(10) ** 18)
+        assert Decimal(digits).scaleb(exponent) == expected, value

@@ -1,8 +1,9 @@
 """Bulk storage of OHLCV bars in ``market_data``.
 
-PostgreSQL ingests with binary COPY into a temporary table and one ``INSERT ... SELECT ... ON
-CONFLICT`` (exact NUMERIC in the table; the float64 inputs are cast in SQL); SQLite with one
-``executemany``. Reads return the standard bar frame (UTC ``time`` index, float64
+PostgreSQL ingests with binary COPY, encoded with numpy (NUMERIC fields holding what
+``float8::numeric`` would give): straight into the table when the batch's range holds no rows,
+else into a temporary table and one ``INSERT ... SELECT ... ON CONFLICT``. SQLite ingests with
+one ``executemany``. Reads return the standard bar frame (UTC ``time`` index, float64
 :data:`~quantumtrade.domain.market.BAR_COLUMNS`).
 
 Coarser bars are aggregated from stored 1Min bars when no bars of the requested timeframe are
@@ -12,9 +13,11 @@ stored: in SQL on PostgreSQL (``date_bin``, or ``time_bucket`` under TimescaleDB
 
 from __future__ import annotations
 
+import asyncio
 import weakref
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -30,6 +33,7 @@ TABLE = "market_data"
 _PRICES = ("open", "high", "low", "close", "volume", "vwap")
 _BUCKET_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)  # a UTC midnight: daily buckets start there
 _modes: weakref.WeakKeyDictionary[Any, Mode] = weakref.WeakKeyDictionary()
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 async def upsert_bars(
@@ -131,65 +135,258 @@ async def _copy_upsert(
     columns: dict[str, np.ndarray],
     source: str,
 ) -> int:
-    records = list(
-        zip(micros.tolist(), *(columns[name].tolist() for name in BAR_COLUMNS), strict=True)
+    counts = columns["trade_count"]
+    counts = np.rint(counts[~np.isnan(counts)])
+    if not ((counts >= -(2**31)) & (counts < 2**31)).all():
+        raise ValueError("trade_count must fit a 32-bit integer")
+    rows = _CopyRows(symbol, timeframe.value, source, micros, columns)
+    first, last = (
+        _UNIX_EPOCH + timedelta(microseconds=int(t)) for t in (micros.min(), micros.max())
     )
     async with engine.connect() as conn:
         raw = await conn.get_raw_connection()
         driver: Any = raw.driver_connection
         # One asyncpg transaction for the whole batch: SQLAlchemy's would only begin lazily.
         async with driver.transaction():
-            status = await _copy_in_transaction(driver, symbol, timeframe, records, source)
-    return int(str(status).rsplit(" ", 1)[-1])
+            await _copy_in_transaction(driver, symbol, timeframe, rows, first, last)
+    return len(micros)
 
 
-# float8 -> numeric keeps 15 significant digits: the decimal the float was parsed from.
-_INSERT_NEW = (
-    "INSERT INTO market_data (symbol, timeframe, time, open, high, low, close, volume,"
-    " vwap, trade_count, source)"
-    " SELECT $1, $2, timestamptz 'epoch' + t * interval '1 microsecond',"
-    " open::numeric, high::numeric, low::numeric,"
-    " close::numeric, volume::numeric,"
-    " NULLIF(vwap, 'NaN')::numeric, NULLIF(trade_count, 'NaN')::integer, $3"
-    " FROM _bars_in"
-)
-_ON_CONFLICT = (
+_COLUMNS = [
+    "symbol",
+    "timeframe",
+    "time",
+    *_PRICES,
+    "trade_count",
+    "source",
+]
+# Rows whose every value is unchanged are left alone: rewriting them would only add dead tuples.
+_MERGE = (
+    f"INSERT INTO market_data ({', '.join(_COLUMNS)})"  # noqa: S608
+    f" SELECT {', '.join(_COLUMNS)} FROM _bars_stage"
     " ON CONFLICT (symbol, timeframe, time) DO UPDATE SET open = EXCLUDED.open,"
     " high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,"
     " volume = EXCLUDED.volume, vwap = EXCLUDED.vwap,"
     " trade_count = EXCLUDED.trade_count, source = EXCLUDED.source"
+    " WHERE (market_data.open, market_data.high, market_data.low, market_data.close,"
+    " market_data.volume, market_data.vwap, market_data.trade_count, market_data.source)"
+    " IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close,"
+    " EXCLUDED.volume, EXCLUDED.vwap, EXCLUDED.trade_count, EXCLUDED.source)"
 )
-_INSERT_UPSERT = _INSERT_NEW + _ON_CONFLICT
 
 
 async def _copy_in_transaction(
-    driver: Any, symbol: str, timeframe: Timeframe, records: list[tuple[Any, ...]], source: str
-) -> str:
-    await driver.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS _bars_in (t int8, open float8, high float8,"
-        " low float8, close float8, volume float8, vwap float8, trade_count float8)"
-        " ON COMMIT DELETE ROWS"
-    )
-    await driver.copy_records_to_table("_bars_in", records=records, columns=["t", *BAR_COLUMNS])
-    # A new range (the usual backfill) needs no ON CONFLICT: speculative insertion costs a
-    # good part of the load. The check runs in this transaction, under a lock on the symbol's
+    driver: Any,
+    symbol: str,
+    timeframe: Timeframe,
+    rows: _CopyRows,
+    first: datetime,
+    last: datetime,
+) -> None:
+    # A new range (the usual backfill) is copied straight into the table: no staging, no
+    # speculative insertion. The check runs in this transaction, under a lock on the symbol's
     # stream of writes, so a concurrent writer cannot slip rows in between.
     await driver.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"bars:{symbol}:{timeframe}")
     overlap = await driver.fetchval(
         "SELECT EXISTS (SELECT 1 FROM market_data WHERE symbol = $1 AND timeframe = $2"
-        " AND time BETWEEN timestamptz 'epoch' + (SELECT min(t) FROM _bars_in)"
-        " * interval '1 microsecond'"
-        " AND timestamptz 'epoch' + (SELECT max(t) FROM _bars_in) * interval '1 microsecond')",
+        " AND time BETWEEN $3 AND $4)",
         symbol,
         timeframe.value,
+        first,
+        last,
     )
-    status: str = await driver.execute(
-        _INSERT_UPSERT if overlap else _INSERT_NEW,
-        symbol,
-        timeframe.value,
-        source,
+    if not overlap:
+        await driver.copy_to_table(TABLE, source=rows.stream(), columns=_COLUMNS, format="binary")
+        return
+    await driver.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS _bars_stage (LIKE market_data) ON COMMIT DELETE ROWS"
     )
-    return status
+    await driver.copy_to_table(
+        "_bars_stage", source=rows.stream(), columns=_COLUMNS, format="binary"
+    )
+    await driver.execute(_MERGE)
+
+
+# -- binary COPY input ---------------------------------------------------------------------------
+#
+# The rows are encoded for PostgreSQL's binary COPY with numpy, one column at a time. Prices go
+# in as NUMERIC: each float becomes the decimal that ``float8::numeric`` gives (its 15 significant
+# digits, rounded half to even), and the server rounds that to the column's scale as before.
+
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_COPY_TRAILER = b"\xff\xff"
+_PG_EPOCH_MICROS = 946_684_800_000_000  # 2000-01-01, PostgreSQL's epoch, in Unix microseconds
+_DIGITS = 5  # base-10000 digits per value: 15 significant decimals shifted by up to 3 places
+_NUMERIC = np.dtype((">i2", (6 + _DIGITS,)))  # int32 length, ndigits, weight, sign, dscale, digits
+_NULL = np.dtype(">i4")
+_CHUNK_ROWS = 16_384
+_NUMERIC_NEG = 0x4000
+_POW10 = np.array([10.0**k for k in range(23)])  # exact doubles
+_POW10_EXT = np.cumprod(np.r_[1, np.full(27, 10)].astype(np.longdouble))  # exact to 10**27
+_EXTENDED = np.finfo(np.longdouble).nmant >= 63
+_ZERO_BELOW, _OVERFLOW_FROM = 1e-12, 1e18  # rounds to 0 at scale 10; overflows NUMERIC(28, 10)
+
+
+class _CopyRows:
+    """Binary COPY data for :data:`_COLUMNS`, encoded in chunks.
+
+    :meth:`stream` encodes the next chunk in a worker thread while the server takes the current
+    one. Within a chunk, rows are grouped by which of their values are NULL.
+    """
+
+    def __init__(
+        self,
+        symbol: str,
+        timeframe: str,
+        source: str,
+        micros: np.ndarray,
+        columns: dict[str, np.ndarray],
+    ) -> None:
+        self._texts = {
+            "symbol": symbol.encode(),
+            "timeframe": timeframe.encode(),
+            "source": source.encode(),
+        }
+        self._micros = micros
+        self._columns = columns
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        loop = asyncio.get_running_loop()
+        total = len(self._micros)
+        starts = range(0, total, _CHUNK_ROWS)
+        pending = loop.run_in_executor(None, self.encode, 0, min(_CHUNK_ROWS, total))
+        yield _COPY_HEADER
+        for start in starts:
+            parts = await pending
+            following = start + _CHUNK_ROWS
+            if following < total:
+                stop = min(following + _CHUNK_ROWS, total)
+                pending = loop.run_in_executor(None, self.encode, following, stop)
+            for part in parts:
+                yield part
+        yield _COPY_TRAILER
+
+    def encode(self, start: int, stop: int) -> list[bytes]:
+        """Return the COPY tuples of rows ``start`` to ``stop``."""
+        micros = self._micros[start:stop]
+        columns = {name: values[start:stop] for name, values in self._columns.items()}
+        has_vwap = ~np.isnan(columns["vwap"])
+        has_count = ~np.isnan(columns["trade_count"])
+        parts = []
+        for vwap in (True, False):
+            for count in (True, False):
+                rows = np.flatnonzero((has_vwap == vwap) & (has_count == count))
+                if len(rows) == len(micros):
+                    parts.append(self._tuples(micros, columns, vwap=vwap, count=count))
+                elif len(rows):
+                    subset = {name: values[rows] for name, values in columns.items()}
+                    parts.append(self._tuples(micros[rows], subset, vwap=vwap, count=count))
+        return parts
+
+    def _tuples(
+        self, micros: np.ndarray, columns: dict[str, np.ndarray], *, vwap: bool, count: bool
+    ) -> bytes:
+        texts = self._texts
+        fields: list[tuple[str, Any]] = [("n", ">i2")]
+        for name in ("symbol", "timeframe"):
+            fields += [(f"{name}_len", ">i4"), (name, f"S{len(texts[name])}")]
+        fields += [("time_len", ">i4"), ("time", ">i8")]
+        fields += [(name, _NUMERIC if name != "vwap" or vwap else _NULL) for name in _PRICES]
+        fields += [("count_len", ">i4")] + ([("count", ">i4")] if count else [])
+        fields += [("source_len", ">i4"), ("source", f"S{len(texts['source'])}")]
+        out = np.empty(len(micros), dtype=np.dtype(fields))
+        out["n"] = len(_COLUMNS)
+        for name, text in texts.items():
+            out[f"{name}_len"] = len(text)
+            out[name] = text
+        out["time_len"] = 8
+        out["time"] = micros - _PG_EPOCH_MICROS
+        for name in _PRICES:
+            if name != "vwap" or vwap:
+                _numeric(columns[name], out[name])
+            else:
+                out[name] = -1
+        if count:
+            out["count_len"] = 4
+            out["count"] = np.rint(columns["trade_count"])
+        else:
+            out["count_len"] = -1
+        return out.tobytes()
+
+
+def _numeric(values: np.ndarray, out: np.ndarray) -> None:
+    """Write ``values`` as NUMERIC fields into ``out`` (rows of big-endian int16)."""
+    m, e = _decimals(values)
+    low = np.floor_divide(e, 4)
+    shifted = m * (10 ** (e - low * 4))  # < 10**19: fits int64
+    out[:, 0] = 0
+    out[:, 1] = 8 + 2 * _DIGITS
+    out[:, 2] = _DIGITS
+    out[:, 3] = low + _DIGITS - 1
+    out[:, 4] = np.where((values < 0) & (m != 0), _NUMERIC_NEG, 0)
+    out[:, 5] = np.maximum(-e, 0)
+    for column in range(5 + _DIGITS, 5, -1):
+        shifted, digit = np.divmod(shifted, 10_000)
+        out[:, column] = digit
+
+
+def _decimals(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(m, e)`` with ``|value| == m * 10**e`` to 15 significant digits, as ``%.15g``.
+
+    Magnitudes below 1e-12 give 0 and from 1e18 give 10**18 (out of the column's range); both
+    are what the server makes of them at scale 10.
+    """
+    a = np.abs(values)
+    with np.errstate(divide="ignore"):
+        exponent = np.floor(np.log10(a))
+    exponent = np.clip(exponent, -8, 17).astype(np.int64)
+    shift = 14 - exponent
+    scaled = a * _POW10[np.maximum(shift, 0)]
+    down = shift < 0
+    if down.any():
+        scaled[down] = a[down] / _POW10[-shift[down]]
+    rounded = np.rint(scaled)
+    m, e = rounded.astype(np.int64), exponent - 14
+    # The float product is within 0.0625 of the exact one below 2**50. Values near a rounding
+    # tie, with a mistaken exponent or tiny go the exact way.
+    hard = np.flatnonzero(
+        (np.abs(scaled - rounded) > 0.43) | (scaled < 1e14) | (rounded > 1e15) | (a < 1e-8)
+    )
+    if len(hard):
+        m[hard], e[hard] = _exact_decimals(a[hard])
+    return m, e
+
+
+def _exact_decimals(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    m, e = np.zeros(len(a), dtype=np.int64), np.zeros(len(a), dtype=np.int64)
+    over = a >= _OVERFLOW_FROM
+    m[over], e[over] = 10**15, 3
+    todo = np.flatnonzero((a >= _ZERO_BELOW) & ~over)
+    if _EXTENDED and len(todo):
+        # 64-bit significands: the product is within 4e-5 of the exact one; ties fall through.
+        part = a[todo].astype(np.longdouble)
+        exponent = np.clip(np.floor(np.log10(a[todo])).astype(np.int64), -12, 17)
+        for _ in range(3):
+            shift = 14 - exponent
+            scaled = np.where(
+                shift >= 0,
+                part * _POW10_EXT[np.maximum(shift, 0)],
+                part / _POW10_EXT[np.maximum(-shift, 0)],
+            )
+            exponent = np.clip(exponent + (scaled >= 1e15) - (scaled < 1e14), -12, 17)
+        shift = 14 - exponent
+        scaled = np.where(
+            shift >= 0,
+            part * _POW10_EXT[np.maximum(shift, 0)],
+            part / _POW10_EXT[np.maximum(-shift, 0)],
+        )
+        m[todo], e[todo] = np.rint(scaled).astype(np.int64), exponent - 14
+        todo = todo[np.abs(scaled - np.floor(scaled) - 0.5) <= 1e-4]
+    for i in todo.tolist():
+        decimal = Decimal(format(float(a[i]), ".15g")).as_tuple()
+        m[i] = int("".join(map(str, decimal.digits)))
+        e[i] = int(decimal.exponent)
+    return m, e
 
 
 async def _sqlite_upsert(
