@@ -244,3 +244,23 @@ def run_kernel(
         equity[i] = cash + side * qty * close[i]
         position[i] = side * qty
     return trades[:count], reasons[:count], equity, position, count
+
+
+@njit(cache=True)
+def all_finite_positive(values: FloatArray) -> bool:  # pragma: no cover
+    """Return whether every value is finite and above zero (NaN fails both comparisons)."""
+    bad = False
+    for i in range(values.shape[0]):
+        v = values[i]
+        bad |= not (v > 0.0 and v < math.inf)
+    return not bad
+
+
+@njit(cache=True)
+def all_unit(signals: Int8Array) -> bool:  # pragma: no cover
+    """Return whether every signal is -1, 0 or +1."""
+    bad = False
+    for i in range(signals.shape[0]):
+        s = signals[i]
+        bad |= s < -1 or s > 1
+    return not bad

@@ -33,6 +33,9 @@ Conventions:
   equity curve is cash plus the position marked at each close, so when the run ends flat the
   final equity equals ``initial_cash + trades.pnl.sum()``. A position open at the end stays
   open (marked to market, not in ``trades``).
+- ``evaluate_strategy`` / ``evaluate_signals`` run the same engine on ``BarArrays`` (checked
+  once, then reused) and return only the metrics dict, equal to ``run_backtest(...).metrics``;
+  they build no DataFrame or Series, for parameter sweeps that call them many times.
 """
 
 from __future__ import annotations
@@ -47,8 +50,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from quantumtrade.backtest import _kernels
-from quantumtrade.backtest.strategies import from_dict, get_spec
-from quantumtrade.domain.metrics import TRADING_DAYS, performance_summary
+from quantumtrade.backtest.strategies import BoundStrategy, from_dict, get_spec
+from quantumtrade.domain.metrics import TRADING_DAYS, performance_summary_values
 
 FillTiming = Literal["next_open", "close"]
 Sizing = Literal["fixed_qty", "fixed_fraction", "vol_target"]
@@ -77,6 +80,11 @@ TRADE_COLUMNS = [
     "exit_reason",
 ]
 BAR_COLUMNS = ("open", "high", "low", "close", "volume")
+_PRICE_COLUMNS = ("open", "high", "low", "close")
+_EXIT_LABELS = np.array([EXIT_REASONS[code] for code in sorted(EXIT_REASONS)], dtype=object)
+
+FloatArray = npt.NDArray[np.float64]
+Int8Array = npt.NDArray[np.int8]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -158,41 +166,96 @@ class BacktestResult:
     metrics: dict[str, float]
 
 
-def _column(bars: pd.DataFrame, name: str) -> npt.NDArray[np.float64]:
-    return np.ascontiguousarray(bars[name].to_numpy(dtype=np.float64))
+@dataclass(frozen=True, eq=False)
+class BarArrays:
+    """Bars as read-only, contiguous float64 columns of one length, checked once on creation.
+
+    ``open``, ``high``, ``low`` and ``close`` must be finite and positive; ``volume`` is kept
+    as given. ``index`` is the bars' UTC ``DatetimeIndex`` when known (``from_frame`` keeps
+    it); the evaluate functions do not need it. The columns are read-only views, so one
+    instance can be shared by many runs; an input array that is already contiguous float64 is
+    not copied, and writing to it afterwards changes the bars (and voids the checks).
+    """
+
+    open: FloatArray
+    high: FloatArray
+    low: FloatArray
+    close: FloatArray
+    volume: FloatArray
+    index: pd.DatetimeIndex | None = None
+
+    def __post_init__(self) -> None:
+        length = -1
+        for name in BAR_COLUMNS:
+            column = np.ascontiguousarray(getattr(self, name), dtype=np.float64)
+            if column.ndim != 1:
+                raise ValueError(f"{name} must be one-dimensional, got shape {column.shape}")
+            if length >= 0 and column.shape[0] != length:
+                raise ValueError(f"{name} has {column.shape[0]} bars, open has {length}")
+            length = column.shape[0]
+            view = column.view()
+            view.flags.writeable = False
+            object.__setattr__(self, name, view)
+        if length == 0:
+            raise ValueError("bars are empty")
+        if self.index is not None:
+            _check_index(self.index)
+            if len(self.index) != length:
+                raise ValueError(f"index has {len(self.index)} entries for {length} bars")
+        if not all(_kernels.all_finite_positive(getattr(self, c)) for c in _PRICE_COLUMNS):
+            raise ValueError("open, high, low and close must be finite and positive")
+
+    def __len__(self) -> int:
+        return int(self.close.shape[0])
+
+    @classmethod
+    def from_frame(cls, bars: pd.DataFrame) -> BarArrays:
+        """Check and convert a DataFrame of bars (open, high, low, close, volume; UTC index)."""
+        _check_columns(bars)
+        if len(bars) == 0:
+            raise ValueError("bars are empty")
+        index = bars.index
+        if not isinstance(index, pd.DatetimeIndex):
+            raise ValueError("bars need a UTC DatetimeIndex")
+        columns = {name: bars[name].to_numpy(dtype=np.float64) for name in BAR_COLUMNS}
+        return cls(**columns, index=index)
 
 
-def _check_inputs(bars: pd.DataFrame, signals: npt.NDArray[np.int8]) -> None:
+def _check_columns(bars: pd.DataFrame) -> None:
     missing = [c for c in BAR_COLUMNS if c not in bars.columns]
     if missing:
         raise ValueError(f"bars lack column(s): {', '.join(missing)}")
-    if signals.shape != (len(bars),):
-        raise ValueError(f"signals must have shape ({len(bars)},), got {signals.shape}")
-    if len(bars) == 0:
-        raise ValueError("bars are empty")
-    index = bars.index
+
+
+def _check_index(index: pd.Index) -> None:
     if not isinstance(index, pd.DatetimeIndex) or index.tz is None or str(index.tz) != "UTC":
         raise ValueError("bars need a UTC DatetimeIndex")
-    prices = bars[["open", "high", "low", "close"]].to_numpy(dtype=np.float64)
-    if not (np.isfinite(prices).all() and (prices > 0.0).all()):
-        raise ValueError("open, high, low and close must be finite and positive")
-    if not np.isin(signals, (-1, 0, 1)).all():
+
+
+def _checked_target(signals: npt.ArrayLike, length: int) -> Int8Array:
+    raw = np.asarray(signals)
+    if raw.shape != (length,):
+        raise ValueError(f"signals must have shape ({length},), got {raw.shape}")
+    if raw.dtype == np.int8:
+        target = np.ascontiguousarray(raw)
+        valid = bool(_kernels.all_unit(target))
+    else:
+        valid = bool(np.isin(raw, (-1, 0, 1)).all())
+        target = np.ascontiguousarray(raw, dtype=np.int8)
+    if not valid:
         raise ValueError("signals must be -1, 0 or +1")
+    return target
 
 
-def run_backtest(
-    bars: pd.DataFrame, signals: npt.ArrayLike, config: BacktestConfig | None = None
-) -> BacktestResult:
-    """Trade the target positions ``signals`` over ``bars`` (open, high, low, close, volume)."""
-    config = config or BacktestConfig()
-    target = np.ascontiguousarray(np.asarray(signals), dtype=np.int8)
-    _check_inputs(bars, np.asarray(signals))
+def _simulate(
+    arrays: BarArrays, target: Int8Array, config: BacktestConfig
+) -> tuple[FloatArray, Int8Array, FloatArray, FloatArray]:
     nan = math.nan
-    raw, reasons, equity_values, position_values, _ = _kernels.run_kernel(
-        _column(bars, "open"),
-        _column(bars, "high"),
-        _column(bars, "low"),
-        _column(bars, "close"),
+    raw, reasons, equity, position, _ = _kernels.run_kernel(
+        arrays.open,
+        arrays.high,
+        arrays.low,
+        arrays.close,
         target,
         config.fill_timing == "close",
         float(config.initial_cash),
@@ -208,21 +271,49 @@ def run_backtest(
         float(config.slippage_bps),
         config.fee_parameters(),
     )
-    trades = _trade_frame(bars.index, raw, reasons)
-    equity = pd.Series(equity_values, index=bars.index, name="equity")
-    positions = pd.Series(position_values, index=bars.index, name="position")
-    metrics = performance_summary(
+    return raw, reasons, equity, position
+
+
+def _metrics(
+    raw: FloatArray, equity: FloatArray, position: FloatArray, config: BacktestConfig
+) -> dict[str, float]:
+    return performance_summary_values(
         equity,
-        trades_pl=trades["pnl"].to_numpy(dtype=np.float64),
-        positions=position_values,
+        trades_pl=raw[:, 7],
+        positions=position,
         periods_per_year=config.periods_per_year,
     )
-    return BacktestResult(trades=trades, equity=equity, positions=positions, metrics=metrics)
 
 
-def _trade_frame(
-    index: pd.Index, raw: npt.NDArray[np.float64], reasons: npt.NDArray[np.int8]
-) -> pd.DataFrame:
+def run_backtest(
+    bars: pd.DataFrame, signals: npt.ArrayLike, config: BacktestConfig | None = None
+) -> BacktestResult:
+    """Trade the target positions ``signals`` over ``bars`` (open, high, low, close, volume)."""
+    config = config or BacktestConfig()
+    _check_columns(bars)
+    target = np.asarray(signals)
+    if target.shape != (len(bars),):
+        raise ValueError(f"signals must have shape ({len(bars)},), got {target.shape}")
+    return _result(BarArrays.from_frame(bars), bars.index, signals, config)
+
+
+def _result(
+    arrays: BarArrays, index: pd.Index, signals: npt.ArrayLike, config: BacktestConfig
+) -> BacktestResult:
+    target = _checked_target(signals, len(arrays))
+    raw, reasons, equity_values, position_values = _simulate(arrays, target, config)
+    # The kernel's arrays are fresh and private, so the Series can own them without a copy.
+    equity = pd.Series(equity_values, index=index, name="equity", copy=False)
+    positions = pd.Series(position_values, index=index, name="position", copy=False)
+    return BacktestResult(
+        trades=_trade_frame(index, raw, reasons),
+        equity=equity,
+        positions=positions,
+        metrics=_metrics(raw, equity_values, position_values, config),
+    )
+
+
+def _trade_frame(index: pd.Index, raw: FloatArray, reasons: Int8Array) -> pd.DataFrame:
     entry = raw[:, 0].astype(np.int64)
     exit_ = raw[:, 1].astype(np.int64)
     return pd.DataFrame(
@@ -237,12 +328,18 @@ def _trade_frame(
             "exit_price": raw[:, 5],
             "fees": raw[:, 6],
             "pnl": raw[:, 7],
-            "exit_reason": pd.Series(
-                [EXIT_REASONS[int(r)] for r in reasons], dtype="str", index=range(len(reasons))
-            ),
+            "exit_reason": pd.Series(_EXIT_LABELS[reasons], dtype="str", index=range(len(reasons))),
         },
         columns=TRADE_COLUMNS,
     )
+
+
+def _bind(strategy_name: str, params: Mapping[str, object] | None) -> BoundStrategy:
+    return get_spec(strategy_name).bind(from_dict(strategy_name, params))
+
+
+def _signals(strategy: BoundStrategy, arrays: BarArrays) -> Int8Array:
+    return strategy.signals(arrays.close, arrays.high, arrays.low, arrays.volume)
 
 
 def run_strategy(
@@ -252,9 +349,26 @@ def run_strategy(
     config: BacktestConfig | None = None,
 ) -> BacktestResult:
     """Compute the registered strategy's signals on ``bars`` and backtest them."""
-    spec = get_spec(strategy_name)
-    strategy = spec.bind(from_dict(strategy_name, params))
-    signals = strategy.signals(
-        _column(bars, "close"), _column(bars, "high"), _column(bars, "low"), _column(bars, "volume")
-    )
-    return run_backtest(bars, signals, config)
+    strategy = _bind(strategy_name, params)
+    arrays = BarArrays.from_frame(bars)
+    return _result(arrays, bars.index, _signals(strategy, arrays), config or BacktestConfig())
+
+
+def evaluate_signals(
+    arrays: BarArrays, signals: npt.ArrayLike, config: BacktestConfig | None = None
+) -> dict[str, float]:
+    """Backtest ``signals`` over ``arrays`` and return only the metrics (no DataFrames)."""
+    config = config or BacktestConfig()
+    target = _checked_target(signals, len(arrays))
+    raw, _, equity, position = _simulate(arrays, target, config)
+    return _metrics(raw, equity, position, config)
+
+
+def evaluate_strategy(
+    arrays: BarArrays,
+    strategy_name: str,
+    params: Mapping[str, object] | None = None,
+    config: BacktestConfig | None = None,
+) -> dict[str, float]:
+    """Return ``run_strategy(...).metrics`` for bars already checked into ``BarArrays``."""
+    return evaluate_signals(arrays, _signals(_bind(strategy_name, params), arrays), config)

@@ -25,7 +25,6 @@ from typing import NamedTuple
 
 import numpy as np
 from numba import njit
-from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike, NDArray
 
 FloatArray = NDArray[np.float64]
@@ -79,7 +78,7 @@ def _check_window(n: int, name: str = "n") -> None:
         raise ValueError(f"{name} must be >= 1, got {n}")
 
 
-@njit(cache=False)
+@njit(cache=True)
 def _smooth_kernel(x: FloatArray, n: int, alpha: float) -> FloatArray:  # pragma: no cover
     # Recursive smoothing cannot be vectorised in numpy; numba keeps it a tight loop.
     size = x.shape[0]
@@ -106,31 +105,73 @@ def _smooth(x: FloatArray, n: int, alpha: float) -> FloatArray:
     return out
 
 
-def _rolling_windows(x: FloatArray, n: int) -> NDArray[np.float64] | None:
-    if x.shape[0] < n:
-        return None
-    return sliding_window_view(x, n)
+# Rolling windows are summed left to right, block by block: the inner loop runs across the
+# outputs of a block, so it vectorises without reordering any sum, and every window is summed
+# afresh (no running total whose rounding error would drift over a long series).
+_BLOCK = 1024
+
+
+@njit(cache=True, error_model="numpy")
+def window_sums(x: FloatArray, n: int, first: int, acc: FloatArray) -> None:  # pragma: no cover
+    """Set ``acc[j]`` to the left-to-right sum of the ``n`` values ending at ``first + j``."""
+    m = acc.shape[0]
+    lo = first - n + 1
+    acc[:] = x[lo : lo + m]
+    for k in range(1, n):
+        window = x[lo + k : lo + k + m]
+        for j in range(m):
+            acc[j] += window[j]
+
+
+@njit(cache=True, error_model="numpy")
+def _rolling_mean_kernel(x: FloatArray, n: int) -> FloatArray:  # pragma: no cover
+    size = x.shape[0]
+    out = np.full(size, np.nan)
+    for first in range(n - 1, size, _BLOCK):
+        acc = out[first : min(first + _BLOCK, size)]
+        window_sums(x, n, first, acc)
+        for j in range(acc.shape[0]):
+            acc[j] = acc[j] / n
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def _rolling_std_kernel(x: FloatArray, n: int) -> FloatArray:  # pragma: no cover
+    # Two passes per window, as numpy's std: the mean first, then the mean squared deviation.
+    size = x.shape[0]
+    out = np.full(size, np.nan)
+    block = np.empty(_BLOCK)
+    for first in range(n - 1, size, _BLOCK):
+        m = min(_BLOCK, size - first)
+        mean = block[:m]
+        window_sums(x, n, first, mean)
+        acc = out[first : first + m]
+        lo = first - n + 1
+        for j in range(m):
+            mean[j] = mean[j] / n
+            d = x[lo + j] - mean[j]
+            acc[j] = d * d
+        for k in range(1, n):
+            window = x[lo + k : lo + k + m]
+            for j in range(m):
+                d = window[j] - mean[j]
+                acc[j] += d * d
+        for j in range(m):
+            acc[j] = np.sqrt(acc[j] / n)
+    return out
 
 
 def sma(values: ArrayLike, n: int) -> FloatArray:
     """Return the simple moving average over the last ``n`` values (NaN for the first n-1)."""
     _check_window(n)
-    x = _as_series(values)
-    out = np.full(x.shape[0], np.nan)
-    windows = _rolling_windows(x, n)
-    if windows is not None:
-        out[n - 1 :] = windows.mean(axis=1)
+    out: FloatArray = _rolling_mean_kernel(_as_series(values), int(n))
     return out
 
 
 def rolling_std(values: ArrayLike, n: int) -> FloatArray:
     """Return the population (ddof=0) standard deviation over the last ``n`` values."""
     _check_window(n)
-    x = _as_series(values)
-    out = np.full(x.shape[0], np.nan)
-    windows = _rolling_windows(x, n)
-    if windows is not None:
-        out[n - 1 :] = windows.std(axis=1)
+    out: FloatArray = _rolling_std_kernel(_as_series(values), int(n))
     return out
 
 
@@ -146,6 +187,46 @@ def wilder(values: ArrayLike, n: int) -> FloatArray:
     return _smooth(_as_series(values), n, 1.0 / n)
 
 
+@njit(cache=True)
+def _rsi_kernel(x: FloatArray, n: int) -> FloatArray:  # pragma: no cover
+    # Wilder-smoothed gains and losses as ``_smooth_kernel`` computes them, in one pass and
+    # without the intermediate arrays. Gains and losses are NaN at the same places, so both
+    # smoothings start and seed at the same index.
+    size = x.shape[0]
+    out = np.full(size, np.nan)
+    alpha = 1.0 / n
+    start = 1
+    while start < size and np.isnan(x[start] - x[start - 1]):
+        start += 1
+    seed_at = start + n - 1
+    if seed_at >= size:
+        return out
+    gain_total = 0.0
+    loss_total = 0.0
+    for j in range(start, seed_at + 1):
+        change = x[j] - x[j - 1]
+        gain_total += max(change, 0.0) if not np.isnan(change) else np.nan
+        loss_total += max(-change, 0.0) if not np.isnan(change) else np.nan
+    gain = gain_total / n
+    loss = loss_total / n
+    for i in range(seed_at, size):
+        if i > seed_at:
+            change = x[i] - x[i - 1]
+            up = max(change, 0.0) if not np.isnan(change) else np.nan
+            down = max(-change, 0.0) if not np.isnan(change) else np.nan
+            gain = alpha * up + (1.0 - alpha) * gain
+            loss = alpha * down + (1.0 - alpha) * loss
+        total = gain + loss
+        if np.isnan(total):
+            out[i] = np.nan
+        elif total > 0.0:
+            # 100 * g / (g + l) is 100 - 100 / (1 + g / l) without the division by a zero loss
+            out[i] = 100.0 * gain / total
+        else:
+            out[i] = 50.0
+    return out
+
+
 def rsi(close: ArrayLike, n: int = 14) -> FloatArray:
     """Return Wilder's relative strength index in [0, 100]; the first value is at index ``n``.
 
@@ -153,16 +234,7 @@ def rsi(close: ArrayLike, n: int = 14) -> FloatArray:
     (a flat market) it is 50.
     """
     _check_window(n)
-    x = _as_series(close, "close")
-    change = np.full(x.shape[0], np.nan)
-    change[1:] = np.diff(x)
-    avg_gain = _smooth(np.where(np.isnan(change), np.nan, np.maximum(change, 0.0)), n, 1.0 / n)
-    avg_loss = _smooth(np.where(np.isnan(change), np.nan, np.maximum(-change, 0.0)), n, 1.0 / n)
-    total = avg_gain + avg_loss
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # 100 * g / (g + l) is 100 - 100 / (1 + g / l) without the division by a zero loss
-        out = np.where(total > 0.0, 100.0 * avg_gain / total, 50.0)
-    out[np.isnan(total)] = np.nan
+    out: FloatArray = _rsi_kernel(_as_series(close, "close"), int(n))
     return out
 
 

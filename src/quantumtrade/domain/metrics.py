@@ -37,6 +37,7 @@ from collections.abc import Iterable
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from numba import njit
 
 TRADING_DAYS = 252
 _EPSILON = 1e-12
@@ -98,7 +99,11 @@ def sortino_ratio(
 
 def cagr(equity: pd.Series, periods_per_year: int = TRADING_DAYS) -> float:
     """Return the compound annual growth rate from the first and last equity values."""
-    values = _array(equity)
+    return cagr_of_values(_array(equity), periods_per_year)
+
+
+def cagr_of_values(values: FloatArray, periods_per_year: int = TRADING_DAYS) -> float:
+    """Return ``cagr`` of an equity curve given as a float64 array."""
     if values.size < 2 or values[0] <= 0.0:
         return math.nan
     if values[-1] <= 0.0:
@@ -120,21 +125,32 @@ def max_drawdown(equity: pd.Series) -> float:
     return float(-drawdown_series(equity).min())
 
 
-def max_drawdown_duration(equity: pd.Series) -> int:
-    """Return the longest peak-to-recovery stretch in periods (to the end if unrecovered)."""
-    values = _array(equity)
-    longest, peak, peak_at, underwater = 0, -math.inf, 0, False
-    for i, value in enumerate(values):
+@njit(cache=True)
+def _drawdown_duration_kernel(values: FloatArray) -> int:  # pragma: no cover
+    longest = 0
+    peak = -math.inf
+    peak_at = 0
+    underwater = False
+    for i in range(values.shape[0]):
+        value = values[i]
         if value >= peak:
             if underwater:
                 longest = max(longest, i - peak_at)
-            peak, peak_at, underwater = float(value), i, False
+            peak = value
+            peak_at = i
+            underwater = False
         else:
             underwater = True
     if underwater:
         # An unrecovered drawdown still counts, up to the last observation.
-        longest = max(longest, values.size - 1 - peak_at)
+        longest = max(longest, values.shape[0] - 1 - peak_at)
     return longest
+
+
+def max_drawdown_duration(equity: pd.Series) -> int:
+    """Return the longest peak-to-recovery stretch in periods (to the end if unrecovered)."""
+    values = np.ascontiguousarray(_array(equity))
+    return int(_drawdown_duration_kernel(values))
 
 
 def calmar_ratio(equity: pd.Series, periods_per_year: int = TRADING_DAYS) -> float:
@@ -229,4 +245,115 @@ def performance_summary(
         summary["alpha"], summary["beta"] = alpha_beta(
             returns, benchmark, risk_free, periods_per_year
         )
+    return summary
+
+
+@njit(cache=True)
+def _add(total: float, carry: float, value: float) -> tuple[float, float]:  # pragma: no cover
+    # Neumaier's compensated addition: ``carry`` keeps the low-order bits ``total`` lost.
+    t = total + value
+    if abs(total) >= abs(value):
+        carry += (total - t) + value
+    else:
+        carry += (value - t) + total
+    return t, carry
+
+
+@njit(cache=True)
+def _max_drawdown_kernel(values: FloatArray) -> float:  # pragma: no cover
+    peak = values[0]
+    deepest = 0.0
+    for i in range(values.shape[0]):
+        peak = max(peak, values[i])
+        deepest = min(deepest, values[i] / peak - 1.0)
+    return -deepest
+
+
+@njit(cache=True)
+def _return_mean(values: FloatArray, shift: float) -> float:  # pragma: no cover
+    total = carry = 0.0
+    for i in range(1, values.shape[0]):
+        total, carry = _add(total, carry, (values[i] / values[i - 1] - 1.0) - shift)
+    return float((total + carry) / (values.shape[0] - 1))
+
+
+@njit(cache=True)
+def _return_spread(
+    values: FloatArray, shift: float, mean: float
+) -> tuple[float, float]:  # pragma: no cover
+    # Sums of (r - shift - mean) ** 2 and of min(r - shift, 0) ** 2.
+    q = k = qd = kd = 0.0
+    for i in range(1, values.shape[0]):
+        e = (values[i] / values[i - 1] - 1.0) - shift
+        d = e - mean
+        q, k = _add(q, k, d * d)
+        d = min(e, 0.0)
+        qd, kd = _add(qd, kd, d * d)
+    return q + k, qd + kd
+
+
+def _equity_figures(values: FloatArray, rf_p: float) -> tuple[float, float, float, float]:
+    # std of r, mean and std of r - rf_p, downside deviation below rf_p; NaN under 2 returns.
+    m = values.size - 1
+    if m < 2:
+        return math.nan, math.nan, math.nan, math.nan
+    mean_r = _return_mean(values, 0.0)
+    sq_r, sq_down = _return_spread(values, 0.0, mean_r)
+    std_r = math.sqrt(sq_r / (m - 1))
+    if rf_p != 0.0:
+        # r - 0.0 is r, so without a risk-free rate the excess figures are the plain ones.
+        mean_e = _return_mean(values, rf_p)
+        sq_e, sq_down = _return_spread(values, rf_p, mean_e)
+        return std_r, mean_e, math.sqrt(sq_e / (m - 1)), math.sqrt(sq_down / m)
+    return std_r, mean_r, std_r, math.sqrt(sq_down / m)
+
+
+@njit(cache=True)
+def _count_nonzero(values: FloatArray) -> int:  # pragma: no cover
+    count = 0
+    for i in range(values.shape[0]):
+        v = values[i]
+        if v != 0.0 and not math.isnan(v):
+            count += 1
+    return count
+
+
+def performance_summary_values(
+    equity: FloatArray,
+    *,
+    trades_pl: FloatArray | None = None,
+    risk_free: float = 0.0,
+    positions: FloatArray | None = None,
+    periods_per_year: int = TRADING_DAYS,
+) -> dict[str, float]:
+    """Return ``performance_summary`` of a finite float64 equity array, without pandas.
+
+    The same keys, order and formulas as ``performance_summary`` (no benchmark figures); the
+    sums are compensated, so the results agree with the pandas path to float rounding. Meant
+    for hot loops (backtests, parameter sweeps) where the equity is already an array.
+    """
+    values = np.ascontiguousarray(equity, dtype=np.float64)
+    if values.ndim != 1:
+        raise ValueError(f"equity must be one-dimensional, got shape {values.shape}")
+    rf_p = per_period_rate(risk_free, periods_per_year)
+    size = values.size
+    std_r, mean_e, std_e, downside = _equity_figures(values, rf_p)
+    max_dd = float(_max_drawdown_kernel(values)) if size else math.nan
+    root = math.sqrt(periods_per_year)
+    growth = cagr_of_values(values, periods_per_year)
+    summary = {
+        "total_return": float(values[-1] / values[0] - 1.0) if size >= 2 else math.nan,
+        "cagr": growth,
+        "volatility": std_r * root if size >= 3 else math.nan,
+        "sharpe": mean_e / std_e * root if size >= 3 and std_e >= _EPSILON else math.nan,
+        "sortino": mean_e / downside * root if size >= 3 and downside >= _EPSILON else math.nan,
+        "max_drawdown": max_dd,
+        "max_drawdown_duration": float(_drawdown_duration_kernel(values)),
+        "calmar": growth / max_dd if max_dd > 0.0 else math.nan,
+    }
+    if trades_pl is not None:
+        summary |= trade_stats(np.asarray(trades_pl, dtype=np.float64))
+    if positions is not None:
+        held = np.ascontiguousarray(positions, dtype=np.float64)
+        summary["exposure"] = _count_nonzero(held) / held.size if held.size else math.nan
     return summary

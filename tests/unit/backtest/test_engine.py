@@ -11,9 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quantumtrade.backtest import _kernels
-from quantumtrade.backtest.engine import BacktestConfig, BacktestResult, run_backtest, run_strategy
+from quantumtrade.backtest.engine import (
+    BacktestConfig,
+    BacktestResult,
+    BarArrays,
+    evaluate_signals,
+    evaluate_strategy,
+    run_backtest,
+    run_strategy,
+)
 from quantumtrade.backtest.strategies import STRATEGIES, StrategyParamError
 from quantumtrade.domain.execution import FixedBps, Percentage, PerShare, Side, quantize_price
+from quantumtrade.domain.metrics import performance_summary
 
 CLOSES = [100, 101, 102, 103, 104, 105, 104, 103, 102, 101]
 CLOSES += [100, 99, 98, 99, 100, 101, 102, 103, 104, 105]
@@ -371,3 +380,107 @@ def test_run_strategy_unknown_name_or_param_raises() -> None:
         run_strategy(make_bars(CLOSES), "nope", {}, BacktestConfig())
     with pytest.raises(StrategyParamError, match="unknown parameter"):
         run_strategy(make_bars(CLOSES), "rsi", {"windoww": 3}, BacktestConfig())
+
+
+def assert_same_metrics(actual: dict[str, float], expected: dict[str, float]) -> None:
+    assert list(actual) == list(expected)
+    for key, want in expected.items():
+        got = actual[key]
+        assert (np.isnan(got) and np.isnan(want)) or got == want, (key, got, want)
+
+
+def ohlc_walk(seed: int, n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.01, n)))
+    open_ = np.concatenate([[100.0], close[:-1]]) * np.exp(rng.normal(0.0, 0.002, n))
+    high = np.maximum(open_, close) * (1.0 + rng.uniform(0.0, 0.005, n))
+    low = np.minimum(open_, close) * (1.0 - rng.uniform(0.0, 0.005, n))
+    return make_bars(close, open_, high, low)
+
+
+@pytest.mark.parametrize("allow_short", [False, True])
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_evaluate_strategy_equals_run_strategy_metrics(name: str, allow_short: bool) -> None:
+    bars = ohlc_walk(7, 2_000)
+    config = BacktestConfig(
+        slippage_bps=2.0, per_share=0.005, per_share_min=1.0, stop_loss=0.03, take_profit=0.05
+    )
+    params = {"allow_short": allow_short}
+    expected = run_strategy(bars, name, params, config)
+    assert expected.metrics["n_trades"] > 0
+    assert_same_metrics(
+        evaluate_strategy(BarArrays.from_frame(bars), name, params, config), expected.metrics
+    )
+
+
+def test_evaluate_strategy_without_trades_gives_nan_trade_figures() -> None:
+    bars = make_bars(CLOSES)
+    metrics = evaluate_strategy(BarArrays.from_frame(bars), "sma_crossover", {"slow": 25})
+    assert metrics["n_trades"] == 0.0 and np.isnan(metrics["win_rate"])
+    assert_same_metrics(metrics, run_strategy(bars, "sma_crossover", {"slow": 25}).metrics)
+
+
+def test_evaluate_signals_equals_run_backtest_metrics() -> None:
+    bars = make_bars(CLOSES)
+    for config in (fixed(), fixed(fill_timing="close"), fixed(stop_loss=0.01)):
+        expected = run_backtest(bars, long_then_short(), config).metrics
+        got = evaluate_signals(BarArrays.from_frame(bars), long_then_short(), config)
+        assert_same_metrics(got, expected)
+
+
+def test_run_backtest_metrics_match_the_pandas_performance_summary() -> None:
+    result = run_strategy(ohlc_walk(3, 3_000), "macd", {"allow_short": True})
+    expected = performance_summary(
+        result.equity, trades_pl=result.trades["pnl"], positions=result.positions
+    )
+    assert list(result.metrics) == list(expected)
+    for key, want in expected.items():
+        assert result.metrics[key] == pytest.approx(want, rel=1e-12, nan_ok=True), key
+
+
+def test_bar_arrays_from_frame_are_read_only_float64_columns() -> None:
+    bars = make_bars(CLOSES)
+    arrays = BarArrays.from_frame(bars)
+    assert len(arrays) == 20
+    assert arrays.index is not None and arrays.index.equals(bars.index)
+    for name in ("open", "high", "low", "close", "volume"):
+        column = getattr(arrays, name)
+        assert column.dtype == np.float64 and column.flags.c_contiguous
+        assert not column.flags.writeable
+        np.testing.assert_array_equal(column, bars[name].to_numpy())
+    with pytest.raises(ValueError, match="read-only"):
+        arrays.close[0] = 1.0
+
+
+def test_bar_arrays_reject_bad_bars() -> None:
+    bars = make_bars(CLOSES)
+    with pytest.raises(ValueError, match="lack"):
+        BarArrays.from_frame(bars.drop(columns="open"))
+    with pytest.raises(ValueError, match="UTC"):
+        BarArrays.from_frame(bars.tz_localize(None))
+    with pytest.raises(ValueError, match="empty"):
+        BarArrays.from_frame(bars.iloc[:0])
+    columns = {name: bars[name].to_numpy() for name in ("open", "high", "low", "close", "volume")}
+    with pytest.raises(ValueError, match="finite"):
+        BarArrays(**(columns | {"low": np.where(np.arange(20) == 3, 0.0, columns["low"])}))
+    with pytest.raises(ValueError, match="finite"):
+        BarArrays(**(columns | {"high": np.where(np.arange(20) == 3, np.inf, columns["high"])}))
+    with pytest.raises(ValueError, match="bars"):
+        BarArrays(**(columns | {"volume": columns["volume"][:5]}))
+    with pytest.raises(ValueError, match="index"):
+        BarArrays(**columns, index=bars.index[:5])
+    with pytest.raises(ValueError, match="one-dimensional"):
+        BarArrays(**(columns | {"close": columns["close"].reshape(4, 5)}))
+    BarArrays(**columns)  # no index is fine
+
+
+def test_evaluate_signals_rejects_misshaped_or_invalid_signals() -> None:
+    arrays = BarArrays.from_frame(make_bars(CLOSES))
+    with pytest.raises(ValueError, match="shape"):
+        evaluate_signals(arrays, np.zeros(19, dtype=np.int8))
+    with pytest.raises(ValueError, match="-1, 0 or"):
+        evaluate_signals(arrays, np.full(20, -2, dtype=np.int8))
+    with pytest.raises(ValueError, match="-1, 0 or"):
+        evaluate_signals(arrays, np.full(20, 0.5))
+    plain = evaluate_signals(arrays, long_then_short().astype(np.float64), fixed())
+    assert_same_metrics(plain, evaluate_signals(arrays, long_then_short(), fixed()))

@@ -27,6 +27,8 @@ from quantumtrade.backtest.strategies import (
     from_dict,
     run_event_strategy,
 )
+from quantumtrade.backtest.strategies._base import cross_positions, hold_events, level_machine
+from quantumtrade.domain.indicators import sma
 
 N = 500
 
@@ -384,3 +386,26 @@ def test_event_strategy_invalid_position_is_rejected(returned: Any, allow_short:
 def test_event_strategy_without_next_raises_not_implemented() -> None:
     with pytest.raises(NotImplementedError):
         run_event_strategy(EventStrategy(), np.ones(2))
+
+
+@pytest.mark.parametrize(("fast", "slow"), [(1, 2), (3, 7), (10, 30), (10, 1500)])
+@pytest.mark.parametrize("n", [0, 1, 29, 30, 31, 5_000])
+def test_sma_crossover_equals_cross_of_indicator_smas_exactly(fast: int, slow: int, n: int) -> None:
+    x = random_walk(fast + n, n)
+    for allow_short in (False, True):
+        params = SmaCrossoverParams(fast=fast, slow=slow, allow_short=allow_short)
+        expected = cross_positions(sma(x, fast) - sma(x, slow), params.short_value)
+        np.testing.assert_array_equal(S.sma_crossover(x, params=params), expected)
+
+
+def test_hold_events_and_cross_positions_follow_their_rules() -> None:
+    events = np.array([np.nan, 1.0, np.nan, 0.0, np.nan, -1.0, np.nan])
+    np.testing.assert_array_equal(hold_events(events), [0, 1, 1, 0, 0, -1, -1])
+    diff = np.array([np.nan, -1.0, 0.0, 2.0, np.nan, -1.0, 0.0, -3.0, 1.0])
+    np.testing.assert_array_equal(cross_positions(diff, -1), [0, 0, 0, 1, 1, 1, 1, -1, 1])
+
+
+def test_rsi_strategy_holds_through_nan_and_between_levels() -> None:
+    value = np.array([np.nan, 50.0, 20.0, 50.0, np.nan, 80.0, 50.0, 10.0])
+    np.testing.assert_array_equal(level_machine(value, 30.0, 70.0, -1), [0, 0, 1, 1, 1, -1, -1, 1])
+    np.testing.assert_array_equal(level_machine(value, 30.0, 70.0, 0), [0, 0, 1, 1, 1, 0, 0, 1])

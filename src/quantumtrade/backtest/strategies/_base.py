@@ -94,15 +94,37 @@ def as_inputs(
     return c, others[0], others[1], others[2]
 
 
+@njit(cache=True)
+def _hold_events_kernel(events: FloatArray) -> Int8Array:  # pragma: no cover
+    out = np.zeros(events.shape[0], dtype=np.int8)
+    state = 0
+    for i in range(events.shape[0]):
+        v = events[i]
+        if not np.isnan(v):
+            state = int(v)
+        out[i] = state
+    return out
+
+
 def hold_events(events: FloatArray) -> Int8Array:
     """Carry each event (a finite value) forward until the next one; 0 before the first."""
-    n = events.shape[0]
-    has_event = ~np.isnan(events)
-    last = np.where(has_event, np.arange(n), -1)
-    np.maximum.accumulate(last, out=last)
-    out = np.zeros(n, dtype=np.int8)
-    seen = last >= 0
-    out[seen] = events[last[seen]].astype(np.int8)
+    out: Int8Array = _hold_events_kernel(np.asarray(events, dtype=np.float64))
+    return out
+
+
+@njit(cache=True)
+def _cross_kernel(diff: FloatArray, short_value: int) -> Int8Array:  # pragma: no cover
+    out = np.zeros(diff.shape[0], dtype=np.int8)
+    state = 0
+    for i in range(1, diff.shape[0]):
+        prev = diff[i - 1]
+        cur = diff[i]
+        # NaN compares false on every side, so a NaN neighbour is no cross.
+        if prev <= 0.0 and cur > 0.0:
+            state = 1
+        elif prev >= 0.0 and cur < 0.0:
+            state = short_value
+        out[i] = state
     return out
 
 
@@ -112,18 +134,11 @@ def cross_positions(diff: FloatArray, short_value: int) -> Int8Array:
     A cross up at ``i`` means ``diff[i-1] <= 0 < diff[i]``; a cross down ``diff[i-1] >= 0 >
     diff[i]``. Before the first cross the position is flat; a NaN on either side is no cross.
     """
-    events = np.full(diff.shape[0], np.nan)
-    if diff.shape[0] > 1:
-        prev, cur = diff[:-1], diff[1:]
-        with np.errstate(invalid="ignore"):
-            up = (prev <= 0.0) & (cur > 0.0)
-            down = (prev >= 0.0) & (cur < 0.0)
-        events[1:][up] = 1.0
-        events[1:][down] = float(short_value)
-    return hold_events(events)
+    out: Int8Array = _cross_kernel(np.asarray(diff, dtype=np.float64), int(short_value))
+    return out
 
 
-@njit(cache=False)
+@njit(cache=True)
 def band_machine(
     z: FloatArray, entry: float, exit_: float, allow_short: bool
 ) -> Int8Array:  # pragma: no cover
@@ -141,6 +156,26 @@ def band_machine(
                     state = 1
                 elif allow_short and v > entry:
                     state = -1
+        out[i] = state
+    return out
+
+
+@njit(cache=True)
+def level_machine(
+    value: FloatArray, low: float, high: float, high_value: int
+) -> Int8Array:  # pragma: no cover
+    """Go long when ``value < low`` and to ``high_value`` when ``value > high``; else hold.
+
+    Starts flat; a NaN holds the position. ``low < high`` so both cannot fire on one bar.
+    """
+    out = np.zeros(value.shape[0], dtype=np.int8)
+    state = 0
+    for i in range(value.shape[0]):
+        v = value[i]
+        if v < low:
+            state = 1
+        elif v > high:
+            state = high_value
         out[i] = state
     return out
 

@@ -12,7 +12,7 @@ from quantumtrade.backtest.strategies._base import (
     StrategyParams,
     as_inputs,
     band_machine,
-    hold_events,
+    level_machine,
     positive_int,
     require,
 )
@@ -58,11 +58,8 @@ def rsi(
     p = params or RsiParams()
     c, *_ = as_inputs(close, high, low, volume)
     value = indicators.rsi(c, p.period)
-    events = np.full(c.shape[0], np.nan)
-    with np.errstate(invalid="ignore"):
-        events[value < p.oversold] = 1.0
-        events[value > p.overbought] = float(p.short_value)
-    return hold_events(events)
+    out: Int8Array = level_machine(value, float(p.oversold), float(p.overbought), p.short_value)
+    return out
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

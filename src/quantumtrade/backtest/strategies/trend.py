@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from numba import njit
 from numpy.typing import ArrayLike
 
 from quantumtrade.backtest.strategies._base import (
+    FloatArray,
     Int8Array,
     StrategyParams,
     as_inputs,
@@ -16,6 +18,9 @@ from quantumtrade.backtest.strategies._base import (
     require,
 )
 from quantumtrade.domain import indicators
+from quantumtrade.domain.indicators import window_sums
+
+_BLOCK = 1024
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -29,6 +34,35 @@ class SmaCrossoverParams(StrategyParams):
         positive_int("fast", self.fast)
         positive_int("slow", self.slow)
         require(self.fast < self.slow, f"fast must be < slow, got {self.fast} >= {self.slow}")
+
+
+@njit(cache=True, error_model="numpy")
+def _sma_cross_kernel(
+    x: FloatArray, fast: int, slow: int, short_value: int
+) -> Int8Array:  # pragma: no cover
+    # cross_positions(sma(x, fast) - sma(x, slow)) block by block: the same window sums in the
+    # same order, so the same differences, without the three full-length float arrays.
+    size = x.shape[0]
+    out = np.zeros(size, dtype=np.int8)
+    fast_sums = np.empty(_BLOCK)
+    slow_sums = np.empty(_BLOCK)
+    state = 0
+    prev = np.nan  # the difference is NaN before bar slow - 1, so no cross is possible there
+    for first in range(slow - 1, size, _BLOCK):
+        m = min(_BLOCK, size - first)
+        f = fast_sums[:m]
+        s = slow_sums[:m]
+        window_sums(x, fast, first, f)
+        window_sums(x, slow, first, s)
+        for j in range(m):
+            diff = f[j] / fast - s[j] / slow
+            if prev <= 0.0 and diff > 0.0:
+                state = 1
+            elif prev >= 0.0 and diff < 0.0:
+                state = short_value
+            out[first + j] = state
+            prev = diff
+    return out
 
 
 def sma_crossover(
@@ -46,7 +80,8 @@ def sma_crossover(
     """
     p = params or SmaCrossoverParams()
     c, *_ = as_inputs(close, high, low, volume)
-    return cross_positions(indicators.sma(c, p.fast) - indicators.sma(c, p.slow), p.short_value)
+    out: Int8Array = _sma_cross_kernel(c, int(p.fast), int(p.slow), int(p.short_value))
+    return out
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
