@@ -47,6 +47,24 @@ def quantize_price(price: float, is_buy: bool) -> float:  # pragma: no cover
 
 
 @njit(cache=True)
+def cents(value: float) -> float:  # pragma: no cover
+    """Round an amount of money to the cent, half to even, as the paper ledger books it.
+
+    A value within float noise of half a cent counts as the tie it stands for.
+    """
+    units = value * 100.0
+    low = math.floor(units)
+    fraction = units - low
+    if abs(fraction - 0.5) < _GRID_TOLERANCE:
+        rounded = low if low % 2.0 == 0.0 else low + 1.0
+    elif fraction > 0.5:
+        rounded = low + 1.0
+    else:
+        rounded = low
+    return rounded / 100.0
+
+
+@njit(cache=True)
 def fill_price(reference: float, is_buy: bool, slippage_bps: float) -> float:  # pragma: no cover
     """Return the market fill price: ``reference`` moved adversely by bps, on the tick grid."""
     adjustment = reference * slippage_bps * 1e-4
@@ -126,7 +144,7 @@ def _book_exit(
     trades[row, 6] = entry_fee + fee
     trades[row, 7] = side * qty * (price - entry_price) - entry_fee - fee
     reasons[row] = reason
-    return side * qty * price - fee
+    return side * cents(qty * price) - fee
 
 
 @njit(cache=True)
@@ -235,13 +253,13 @@ def run_kernel(
             if size <= 0.0:
                 continue
             fee = _fee(size, price, fees)
-            cash -= desired * size * price + fee
+            cash -= desired * cents(size * price) + fee
             side = desired
             qty = size
             entry_idx = i
             entry_price = price
             entry_fee = fee
-        equity[i] = cash + side * qty * close[i]
+        equity[i] = cash + side * cents(qty * close[i]) if side != 0 else cash
         position[i] = side * qty
     return trades[:count], reasons[:count], equity, position, count
 

@@ -29,10 +29,14 @@ Conventions:
   the commission is ``PerShare(per_share, per_share_min, per_share_max)`` plus
   ``Percentage(percentage, percentage_min, percentage_max)`` on every fill, each rounded up
   to the cent before clamping. Regulatory fees are not modelled.
-- A trade's ``pnl`` is net of its entry and exit fees; its ``fees`` column is their sum. The
-  equity curve is cash plus the position marked at each close, so when the run ends flat the
-  final equity equals ``initial_cash + trades.pnl.sum()``. A position open at the end stays
-  open (marked to market, not in ``trades``).
+- Cash moves as the paper ledger books a fill: by the fill's value ``qty * price`` rounded to
+  the cent (half to even), plus or minus the commission; the position is marked at each
+  close the same way. A trade's ``pnl`` is its realised P&L ``side * qty * (exit - entry)``
+  (as the ledger's ``realized_pl``) net of its entry and exit fees; its ``fees`` column is
+  their sum. The equity curve is cash plus the marked position, so when the run ends flat
+  the final equity equals ``initial_cash + trades.pnl.sum()`` up to that rounding (under half
+  a cent per fill; exact with whole shares at whole-cent prices). A position open at the end
+  stays open (marked to market, not in ``trades``).
 - ``evaluate_strategy`` / ``evaluate_signals`` run the same engine on ``BarArrays`` (checked
   once, then reused) and return only the metrics dict, equal to ``run_backtest(...).metrics``;
   they build no DataFrame or Series, for parameter sweeps that call them many times.

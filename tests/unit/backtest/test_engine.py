@@ -484,3 +484,24 @@ def test_evaluate_signals_rejects_misshaped_or_invalid_signals() -> None:
         evaluate_signals(arrays, np.full(20, 0.5))
     plain = evaluate_signals(arrays, long_then_short().astype(np.float64), fixed())
     assert_same_metrics(plain, evaluate_signals(arrays, long_then_short(), fixed()))
+
+
+@given(
+    qty=st.decimals(min_value=Decimal("0.001"), max_value=Decimal(10_000), places=3),
+    price=st.decimals(min_value=Decimal("0.0001"), max_value=Decimal(1_000), places=4),
+)
+@settings(max_examples=300, deadline=None)
+def test_fill_value_is_rounded_to_the_cent_as_the_paper_ledger_books_it(
+    qty: Decimal, price: Decimal
+) -> None:
+    from quantumtrade.domain.trading.ledger import cents
+
+    expected = cents(qty * price)
+    assert _kernels.cents(float(qty) * float(price)) == pytest.approx(float(expected), abs=1e-9)
+    assert _kernels.cents(-float(qty) * float(price)) == pytest.approx(-float(expected), abs=1e-9)
+
+
+def test_cent_ties_round_half_to_even() -> None:
+    assert [_kernels.cents(v) for v in (0.125, 0.135, 2.5 / 100, -0.125)] == pytest.approx(
+        [0.12, 0.14, 0.02, -0.12]
+    )
