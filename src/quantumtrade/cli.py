@@ -13,6 +13,7 @@ from rich.console import Console
 from quantumtrade import __version__
 from quantumtrade.cli_backtest import backtest
 from quantumtrade.cli_data import data_app
+from quantumtrade.cli_optimize import optimize
 from quantumtrade.core.settings import Settings, UnsafeConfigurationError, load_settings
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 app.add_typer(data_app, name="data")
 app.command("backtest")(backtest)
+app.command("optimize")(optimize)
 console = Console(stderr=True)
 
 

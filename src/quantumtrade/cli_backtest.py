@@ -34,7 +34,7 @@ console = Console()
 errors = Console(stderr=True)
 
 
-def _value(text: str) -> Any:
+def parse_value(text: str) -> Any:
     """Read ``10`` as an int, ``0.5`` as a float, ``true``/``false`` as booleans, else text."""
     lowered = text.strip().lower()
     if lowered in ("true", "false"):
@@ -54,11 +54,11 @@ def parse_params(items: list[str]) -> dict[str, Any]:
         name, sep, raw = item.partition("=")
         if not sep or not name.strip():
             raise typer.BadParameter(f"--param takes NAME=VALUE, got {item!r}")
-        params[name.strip()] = _value(raw)
+        params[name.strip()] = parse_value(raw)
     return params
 
 
-def _date(text: str) -> datetime:
+def parse_date(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
@@ -156,6 +156,18 @@ def load_market_bars(
     return pd.concat(frames) if len(frames) > 1 else (frames[0] if frames else pd.DataFrame())
 
 
+def load_bars(
+    spec: backtests.BacktestSpec, data: Path | None, market: SimulatedMarket, progress: Progress
+) -> pd.DataFrame:
+    """Return the bars of ``spec``'s range from the bar file ``data``, else the market."""
+    if data is None:
+        return load_market_bars(market, spec.symbol, spec.timeframe, spec.start, spec.end, progress)
+    reading = progress.add_task(f"Reading {data.name}", total=1)
+    bars = read_bar_file(data)
+    progress.advance(reading)
+    return bars[(bars.index >= spec.start) & (bars.index < spec.end)]
+
+
 def backtest(
     strategy: Annotated[str, typer.Option(help="sma_crossover, rsi, macd, mean_reversion, ...")],
     symbol: Annotated[str, typer.Option(help="Symbol, e.g. AAPL (a label with --data).")],
@@ -204,8 +216,8 @@ def backtest(
             symbol=symbol,
             known_symbols=known,
             timeframe=timeframe,
-            start=_date(start),
-            end=_date(end),
+            start=parse_date(start),
+            end=parse_date(end),
             config=config,
         )
         # The progress bar goes to stderr, so --format json output stays clean.
@@ -218,15 +230,7 @@ def backtest(
             console=errors,
             transient=True,
         ) as progress:
-            if data is not None:
-                reading = progress.add_task(f"Reading {data.name}", total=1)
-                bars = read_bar_file(data)
-                bars = bars[(bars.index >= spec.start) & (bars.index < spec.end)]
-                progress.advance(reading)
-            else:
-                bars = load_market_bars(
-                    market, spec.symbol, spec.timeframe, spec.start, spec.end, progress
-                )
+            bars = load_bars(spec, data, market, progress)
             if len(bars) < 2:
                 raise typer.BadParameter("fewer than two bars in the range")
             running = progress.add_task(

@@ -160,6 +160,9 @@ class Settings(BaseSettings):
     risk_monitor_enabled: bool = True
     risk_snapshot_minutes: float = Field(default=15.0, gt=0)
 
+    # Backtest sweeps: a Dask scheduler (tcp://host:8786); unset runs a local process pool.
+    dask_scheduler_address: str | None = None
+
     # Integrations
     alpaca_api_key: str | None = None
     alpaca_secret_key: str | None = None
