@@ -370,6 +370,11 @@ async def list_backtests(
 
 
 def _completed_result(row: BacktestResult) -> dict[str, Any]:
+    if row.kind != "backtest":
+        raise Conflict(
+            "This is a parameter optimisation: its report is in GET /api/backtest/{id}.",
+            code="not_a_backtest",
+        )
     if row.status != "completed" or row.result is None:
         raise Conflict(
             f"The backtest is {row.status}; results exist once it has completed.",

@@ -17,11 +17,12 @@ from quantumtrade.api.schemas.backtests import (
     BacktestSummary,
     MonteCarloOut,
     MonteCarloRequest,
+    OptimizationCreate,
 )
 from quantumtrade.api.schemas.common import ERROR_RESPONSES
 from quantumtrade.db.models.analytics import BacktestResult
 from quantumtrade.domain.errors import Unprocessable
-from quantumtrade.services import backtests, datasets
+from quantumtrade.services import backtests, datasets, optimizations
 
 router = APIRouter(prefix="/api", tags=["backtests"], responses=ERROR_RESPONSES)
 
@@ -62,6 +63,9 @@ def _summary(row: BacktestResult) -> dict[str, Any]:
         "strategy": row.strategy,
         "symbols": row.symbols,
         "timeframe": stored.get("timeframe", "1Day"),
+        "grid": stored.get("grid"),
+        "objective": stored.get("objective"),
+        "walk_forward": stored.get("walk_forward"),
         "params": stored.get("strategy", {}),
         "config": stored.get("config", {}),
         "start": row.start,
@@ -85,16 +89,10 @@ def _export(records: list[dict[str, Any]], columns: tuple[str, ...], fmt: str, n
     return records
 
 
-@router.post(
-    "/backtest", status_code=status.HTTP_202_ACCEPTED, summary="Start a backtest (poll for it)"
-)
-async def create_backtest(
-    body: BacktestCreate,
-    db: SessionDep,
-    principal: CurrentPrincipal,
-    container: ContainerDep,
-    runner: RunnerDep,
-) -> BacktestAccepted:
+async def _spec(
+    body: BacktestCreate, db: SessionDep, principal: CurrentPrincipal, container: ContainerDep
+) -> backtests.BacktestSpec:
+    """Validate a backtest request against the market, or against the user's dataset."""
     symbol, known = body.the_symbol, backtests.known_symbols(container)
     start, end = body.start, body.end
     timeframe: str = body.timeframe or "1Day"
@@ -113,7 +111,7 @@ async def create_backtest(
         end = end or dataset.last_time + timedelta(microseconds=1)
         timeframe = body.timeframe or dataset.timeframe or "1Day"
     assert symbol is not None and start is not None and end is not None  # the body validated
-    spec = backtests.prepare_backtest(
+    return backtests.prepare_backtest(
         strategy=body.strategy,
         params=body.params,
         symbol=symbol,
@@ -125,7 +123,47 @@ async def create_backtest(
         name=body.name,
         dataset_id=body.dataset_id,
     )
+
+
+@router.post(
+    "/backtest", status_code=status.HTTP_202_ACCEPTED, summary="Start a backtest (poll for it)"
+)
+async def create_backtest(
+    body: BacktestCreate,
+    db: SessionDep,
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    runner: RunnerDep,
+) -> BacktestAccepted:
+    spec = await _spec(body, db, principal, container)
     row = await backtests.submit_backtest(
+        db, container=container, runner=runner, user_id=principal.user.id, spec=spec
+    )
+    return BacktestAccepted(id=row.id, status="queued")
+
+
+@router.post(
+    "/backtest/optimize",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Start a parameter grid search or walk-forward optimisation (poll for it)",
+)
+async def create_optimization(
+    body: OptimizationCreate,
+    db: SessionDep,
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    runner: RunnerDep,
+) -> BacktestAccepted:
+    base = await _spec(body, db, principal, container)
+    windows = (
+        optimizations.WalkForwardWindows(**body.walk_forward.model_dump())
+        if body.walk_forward is not None
+        else None
+    )
+    spec = optimizations.prepare_optimization(
+        base, grid=body.grid, objective=body.objective, walk_forward=windows
+    )
+    row = await optimizations.submit_optimization(
         db, container=container, runner=runner, user_id=principal.user.id, spec=spec
     )
     return BacktestAccepted(id=row.id, status="queued")
@@ -151,7 +189,9 @@ async def get_backtest(
 ) -> BacktestOut:
     row = await backtests.get_backtest(db, user_id=principal.user.id, backtest_id=backtest_id)
     out = BacktestOut.model_validate(_summary(row))
-    if row.status == "completed":
+    if row.status == "completed" and row.kind == "optimization":
+        out.report = row.result
+    elif row.status == "completed":
         out.equity, out.trades = backtests.equity(row), backtests.trades(row)
     return out
 

@@ -81,13 +81,47 @@ class BacktestCreate(StrictModel):
 
     def config_options(self) -> dict[str, Any]:
         """Return the engine options that were given, named as ``BacktestConfig`` names them."""
+        # Fields a subclass adds (an optimisation's grid...) are not engine options either.
+        extra = set(type(self).model_fields) - set(BacktestCreate.model_fields)
         options = self.model_dump(
             exclude={"strategy", "symbol", "symbols", "start", "end", "timeframe"}
-            | {"params", "name", "fill", "dataset_id"},
+            | {"params", "name", "fill", "dataset_id"}
+            | extra,
             exclude_none=True,
         )
         options["fill_timing"] = self.fill
         return options
+
+
+class WalkForwardIn(StrictModel):
+    """Walk-forward windows, in bars: choose on ``in_sample``, score on the next ``out_of_sample``.
+
+    ``folds`` (default: as many as fit) windows end at the last bar; ``anchored`` in-sample
+    windows all start at the first bar; ``warmup`` bounds the history a window's indicators
+    may read before it (default: all of it).
+    """
+
+    in_sample: int = Field(ge=2, le=2_000_000)
+    out_of_sample: int = Field(ge=2, le=2_000_000)
+    folds: int | None = Field(default=None, ge=1, le=1_000)
+    anchored: bool = False
+    warmup: int | None = Field(default=None, ge=0, le=2_000_000)
+
+
+class OptimizationCreate(BacktestCreate):
+    """A parameter search over ``grid`` (name -> candidate values; ``params`` fixes the rest).
+
+    Without ``walk_forward`` every combination is scored on the whole range (a grid search,
+    in-sample only); with it, params are chosen per in-sample window and scored only on the
+    out-of-sample window after it. ``objective`` is a metric name (``sharpe`` by default;
+    ``max_drawdown``, ``max_drawdown_duration`` and ``volatility`` are minimised).
+    """
+
+    grid: dict[str, list[Any]] = Field(
+        min_length=1, max_length=10, examples=[{"fast": [5, 10, 20], "slow": [30, 50, 100]}]
+    )
+    objective: str = Field(default="sharpe", max_length=40)
+    walk_forward: WalkForwardIn | None = None
 
 
 class BacktestAccepted(BaseModel):
@@ -103,6 +137,9 @@ class BacktestSummary(BaseModel):
     strategy: str
     symbols: list[str]
     timeframe: str
+    grid: dict[str, list[Any]] | None = None
+    objective: str | None = None
+    walk_forward: dict[str, Any] | None = None
     params: dict[str, Any]
     config: dict[str, Any]
     start: datetime | None
@@ -116,10 +153,12 @@ class BacktestSummary(BaseModel):
 
 
 class BacktestOut(BacktestSummary):
-    """A backtest with its equity curve (with drawdown) and trades once completed."""
+    """A backtest with its equity curve (with drawdown) and trades once completed; an
+    optimisation with its report."""
 
     equity: list[dict[str, Any]] | None = None
     trades: list[dict[str, Any]] | None = None
+    report: dict[str, Any] | None = None
 
 
 class BacktestPage(BaseModel):

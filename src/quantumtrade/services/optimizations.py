@@ -1,0 +1,264 @@
+"""Parameter optimisation as a use case: a grid search or a walk-forward run in the background.
+
+An optimisation is stored in ``backtest_results`` beside the backtests, with ``kind =
+"optimization"``, and moves through the same statuses, with progress on the owner's
+``backtests`` WebSocket channel. ``params`` holds ``{"strategy": <fixed params>, "grid": ...,
+"objective": ..., "walk_forward": <windows or null>, "timeframe": ..., "config": ...}``;
+``metrics`` a summary (the best or per-fold chosen params and the in- and out-of-sample
+scores); ``result`` the report of :mod:`quantumtrade.backtest.optimize` (a grid search's ranking
+is kept to its best ``MAX_STORED_RANKING`` combinations).
+
+The sweep runs on the compute backend: a local process pool, or the Dask cluster at
+``DASK_SCHEDULER_ADDRESS``, with the same results either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import dataclasses
+import logging
+import time
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quantumtrade.backtest import compute, optimize
+from quantumtrade.db.models.analytics import BacktestResult
+from quantumtrade.domain.errors import AppError, Unprocessable
+from quantumtrade.services.alerts import user_channel
+from quantumtrade.services.backtests import BacktestRunner, BacktestSpec, load_bars
+from quantumtrade.services.container import Container
+
+_log = logging.getLogger(__name__)
+
+MAX_API_COMBINATIONS = 5_000
+MAX_STORED_RANKING = 500
+_PROGRESS_SECONDS = 0.5  # at most this often a progress update goes out
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class WalkForwardWindows:
+    """Walk-forward windows in bars (see ``optimize.walk_forward``)."""
+
+    in_sample: int
+    out_of_sample: int
+    folds: int | None = None
+    anchored: bool = False
+    warmup: int | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OptimizationSpec:
+    """A validated optimisation request: the backtest it varies, the grid and the objective."""
+
+    base: BacktestSpec
+    grid: dict[str, list[Any]]
+    objective: str
+    walk_forward: WalkForwardWindows | None
+
+
+def prepare_optimization(
+    base: BacktestSpec,
+    *,
+    grid: dict[str, list[Any]],
+    objective: str,
+    walk_forward: WalkForwardWindows | None,
+) -> OptimizationSpec:
+    """Validate the grid and objective against ``base``'s strategy or raise 422."""
+    try:
+        optimize.Objective.named(objective)
+    except ValueError as exc:
+        raise Unprocessable(str(exc), code="invalid_objective") from exc
+    fixed = {k: v for k, v in base.params.items() if k not in grid}
+    try:
+        optimize.expand_grid(
+            base.strategy, grid, fixed=fixed, max_combinations=MAX_API_COMBINATIONS
+        )
+    except (ValueError, TypeError) as exc:
+        raise Unprocessable(str(exc), code="invalid_grid") from exc
+    return OptimizationSpec(base=base, grid=grid, objective=objective, walk_forward=walk_forward)
+
+
+async def submit_optimization(
+    db: AsyncSession,
+    *,
+    container: Container,
+    runner: BacktestRunner,
+    user_id: uuid.UUID,
+    spec: OptimizationSpec,
+) -> BacktestResult:
+    """Store a queued optimisation and start it in the background."""
+    base = spec.base
+    row = BacktestResult(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        name=base.name,
+        strategy=base.strategy,
+        symbols=[base.symbol],
+        params={
+            "strategy": {k: v for k, v in base.params.items() if k not in spec.grid},
+            "grid": spec.grid,
+            "objective": spec.objective,
+            "walk_forward": (
+                dataclasses.asdict(spec.walk_forward) if spec.walk_forward is not None else None
+            ),
+            "timeframe": base.timeframe.value,
+            "config": dataclasses.asdict(base.config),
+        },
+        start=base.start,
+        end=base.end,
+        status="queued",
+        progress=0.0,
+        created_at=container.clock.now(),
+        kind="optimization",
+        dataset_id=base.dataset_id,
+    )
+    db.add(row)
+    await db.commit()
+    runner.spawn(_execute(container, runner, row.id, user_id, spec))
+    return row
+
+
+async def _update(
+    container: Container, row_id: uuid.UUID, user_id: uuid.UUID, **values: Any
+) -> None:
+    async with container.session_factory() as db:
+        await db.execute(
+            sa.update(BacktestResult).where(BacktestResult.id == row_id).values(**values)
+        )
+        await db.commit()
+    event = {"channel": "backtests", "type": "optimization", "id": str(row_id)}
+    event |= {k: values[k] for k in ("status", "progress", "error") if k in values}
+    await container.bus.publish(user_channel(user_id), event)
+
+
+def run(
+    bars: Any,
+    spec: OptimizationSpec,
+    backend: compute.ComputeBackend,
+    progress: compute.Progress | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run the sweep; return the summary metrics and the stored report."""
+    base = spec.base
+    fixed = {k: v for k, v in base.params.items() if k not in spec.grid}
+    common: dict[str, Any] = {
+        "objective": spec.objective,
+        "config": base.config,
+        "fixed": fixed,
+        "backend": backend,
+        "progress": progress,
+        "max_combinations": MAX_API_COMBINATIONS,
+    }
+    if spec.walk_forward is None:
+        report = optimize.grid_search(bars, base.strategy, spec.grid, **common)
+        body = report.to_dict()
+        body["ranking"] = body["ranking"][:MAX_STORED_RANKING]
+        best = body["best"]
+        summary = {
+            "objective": spec.objective,
+            "combinations": report.combinations,
+            "skipped": report.skipped,
+            "best_params": best["params"],
+            "best_score": best["score"],
+            "bars": report.bars,
+        }
+        return summary, body
+    windows = spec.walk_forward
+    wf = optimize.walk_forward(
+        bars,
+        base.strategy,
+        spec.grid,
+        in_sample=windows.in_sample,
+        out_of_sample=windows.out_of_sample,
+        folds=windows.folds,
+        anchored=windows.anchored,
+        warmup=windows.warmup,
+        **common,
+    )
+    body = wf.to_dict()
+    summary = {
+        "objective": spec.objective,
+        "combinations": body.get("combinations"),
+        "folds": len(body.get("folds", [])),
+        "mean_in_sample_score": body.get("mean_is_score"),
+        "mean_out_of_sample_score": body.get("mean_oos_score"),
+        "overfitting_gap": body.get("overfitting_gap"),
+        "out_of_sample_total_return": body.get("oos_total_return"),
+        "chosen_params": [fold["params"] for fold in body.get("folds", [])],
+    }
+    return summary, body
+
+
+async def _execute(
+    container: Container,
+    runner: BacktestRunner,
+    row_id: uuid.UUID,
+    user_id: uuid.UUID,
+    spec: OptimizationSpec,
+) -> None:
+    loop = asyncio.get_running_loop()
+    last_sent = 0.0
+    pending: set[concurrent.futures.Future[None]] = set()
+
+    def progress(done: int, total: int) -> None:
+        # Called on the sweep's thread: hand throttled updates to the event loop.
+        nonlocal last_sent
+        now = time.monotonic()
+        if total <= 0 or (now - last_sent < _PROGRESS_SECONDS and done < total):
+            return
+        last_sent = now
+        share = 0.1 + 0.85 * done / total
+        future = asyncio.run_coroutine_threadsafe(
+            _update(container, row_id, user_id, status="running", progress=share), loop
+        )
+        pending.add(future)
+
+    try:
+        async with runner.slots:
+            await _update(container, row_id, user_id, status="running", progress=0.02)
+            bars = await load_bars(container, user_id, spec.base)
+            if bars.empty:
+                raise Unprocessable("No bars in the requested range.", code="no_bars")
+            await _update(container, row_id, user_id, status="running", progress=0.1)
+            backend = compute.backend_from_address(container.settings.dask_scheduler_address)
+            try:
+                summary, report = await asyncio.to_thread(run, bars, spec, backend, progress)
+            except ValueError as exc:
+                raise Unprocessable(str(exc), code="invalid_optimization") from exc
+            finally:
+                await asyncio.to_thread(backend.close)
+            for future in list(pending):
+                with contextlib.suppress(Exception):
+                    await asyncio.wrap_future(future)
+            await _update(
+                container,
+                row_id,
+                user_id,
+                status="completed",
+                progress=1.0,
+                metrics=summary,
+                result=report,
+                completed_at=container.clock.now(),
+            )
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await _update(
+                container, row_id, user_id, status="failed", error="Interrupted by shutdown."
+            )
+        raise
+    except Exception as exc:
+        message = exc.message if isinstance(exc, AppError) else f"{type(exc).__name__}: {exc}"
+        _log.warning("optimization %s failed: %s", row_id, message)
+        with contextlib.suppress(Exception):
+            await _update(
+                container,
+                row_id,
+                user_id,
+                status="failed",
+                error=message[:2000],
+                completed_at=container.clock.now(),
+            )
