@@ -120,6 +120,7 @@ def build_settings(
         "bcrypt_rounds": 4,
         "rate_limit_max": 100_000,
         "auto_migrate": False,
+        "gc_tuning": False,  # process-wide: tests start many apps in one process
     }
     values.update(overrides)
     return load_settings(**values)

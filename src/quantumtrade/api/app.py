@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -164,6 +165,22 @@ def _alpaca_factory(settings: Settings) -> SourceFactory | None:
     return lambda: AlpacaMarketData(config)
 
 
+GC_THRESHOLDS = (50_000, 50, 1_000)
+
+
+def tune_garbage_collector() -> None:
+    """Keep the cyclic garbage collector from pausing a busy server.
+
+    Objects alive after startup (modules, the container, caches) move to the permanent
+    generation, which full collections do not scan, and collections run after 50,000 new
+    container objects instead of 700. Measured with ``benchmarks/bench_ws_fanout.py``: at 1,000
+    clients, full collections set the p99 tick latency.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     """Build the FastAPI application for ``settings`` (read from the environment if omitted)."""
     settings = settings or load_settings()
@@ -194,6 +211,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                         )
                     )
                 )
+            if settings.gc_tuning:
+                tune_garbage_collector()
             log.info(
                 "server ready",
                 version=__version__,

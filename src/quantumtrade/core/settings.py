@@ -132,6 +132,9 @@ class Settings(BaseSettings):
     ws_max_symbols: int = Field(default=200, ge=1)
     ws_max_message_bytes: int = Field(default=64 * 1024, ge=256)
     ws_queue_size: int = Field(default=1000, ge=10)
+    # Freeze what startup allocated out of the garbage collector's scans and collect less
+    # often: full collections otherwise pause fan-out to every client for tens of ms.
+    gc_tuning: bool = True
     ws_heartbeat_seconds: float = Field(default=20.0, gt=0)
     # Close clients silent this long. Off by default: browsers answer the server's protocol
     # pings (which find dead peers) but not JSON ones, so listen-only clients stay connected.
