@@ -22,7 +22,7 @@ import io
 import logging
 import math
 import uuid
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -219,17 +219,65 @@ async def submit_backtest(
     return row
 
 
-async def _update(
-    container: Container, backtest_id: uuid.UUID, user_id: uuid.UUID, **values: Any
+Progress = Callable[[float], Coroutine[Any, Any, None]]
+Work = Callable[[Progress], Awaitable[tuple[dict[str, Any], dict[str, Any]]]]
+
+
+async def update_run(
+    container: Container, row_id: uuid.UUID, user_id: uuid.UUID, kind: str, **values: Any
 ) -> None:
+    """Store a run's new status/progress/results and tell its owner on ``backtests``."""
     async with container.session_factory() as db:
         await db.execute(
-            sa.update(BacktestResult).where(BacktestResult.id == backtest_id).values(**values)
+            sa.update(BacktestResult).where(BacktestResult.id == row_id).values(**values)
         )
         await db.commit()
-    event = {"channel": "backtests", "type": "backtest", "id": str(backtest_id)}
+    event = {"channel": "backtests", "type": kind, "id": str(row_id)}
     event |= {k: values[k] for k in ("status", "progress", "error") if k in values}
     await container.bus.publish(user_channel(user_id), event)
+
+
+async def run_job(
+    container: Container,
+    runner: BacktestRunner,
+    row_id: uuid.UUID,
+    user_id: uuid.UUID,
+    kind: str,
+    work: Work,
+) -> None:
+    """Run ``work`` in one of the runner's slots, storing each status change of the run.
+
+    ``work`` gets a ``progress(share)`` coroutine and returns ``(metrics, result)``. A failure
+    is stored with its message (an ``AppError``'s own, else the exception's); a shutdown marks
+    the run failed as interrupted.
+    """
+
+    async def update(**values: Any) -> None:
+        await update_run(container, row_id, user_id, kind, **values)
+
+    async def progress(share: float) -> None:
+        await update(status="running", progress=share)
+
+    try:
+        async with runner.slots:
+            await progress(0.05)
+            metrics, result = await work(progress)
+            await update(
+                status="completed",
+                progress=1.0,
+                metrics=metrics,
+                result=result,
+                completed_at=container.clock.now(),
+            )
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await update(status="failed", error="Interrupted by shutdown.")
+        raise
+    except Exception as exc:
+        message = exc.message if isinstance(exc, AppError) else f"{type(exc).__name__}: {exc}"
+        _log.warning("%s %s failed: %s", kind, row_id, message)
+        with contextlib.suppress(Exception):
+            await update(status="failed", error=message[:2000], completed_at=container.clock.now())
 
 
 async def _execute(
@@ -239,42 +287,14 @@ async def _execute(
     user_id: uuid.UUID,
     spec: BacktestSpec,
 ) -> None:
-    try:
-        async with runner.slots:
-            await _update(container, backtest_id, user_id, status="running", progress=0.05)
-            bars = await load_bars(container, user_id, spec)
-            if bars.empty:
-                raise Unprocessable("No bars in the requested range.", code="no_bars")
-            await _update(container, backtest_id, user_id, status="running", progress=0.3)
-            metrics, result = await asyncio.to_thread(compute, bars, spec)
-            await _update(
-                container,
-                backtest_id,
-                user_id,
-                status="completed",
-                progress=1.0,
-                metrics=metrics,
-                result=result,
-                completed_at=container.clock.now(),
-            )
-    except asyncio.CancelledError:
-        with contextlib.suppress(Exception):
-            await _update(
-                container, backtest_id, user_id, status="failed", error="Interrupted by shutdown."
-            )
-        raise
-    except Exception as exc:
-        message = exc.message if isinstance(exc, AppError) else f"{type(exc).__name__}: {exc}"
-        _log.warning("backtest %s failed: %s", backtest_id, message)
-        with contextlib.suppress(Exception):
-            await _update(
-                container,
-                backtest_id,
-                user_id,
-                status="failed",
-                error=message[:2000],
-                completed_at=container.clock.now(),
-            )
+    async def work(progress: Progress) -> tuple[dict[str, Any], dict[str, Any]]:
+        bars = await load_bars(container, user_id, spec)
+        if bars.empty:
+            raise Unprocessable("No bars in the requested range.", code="no_bars")
+        await progress(0.3)
+        return await asyncio.to_thread(compute, bars, spec)
+
+    await run_job(container, runner, backtest_id, user_id, "backtest", work)
 
 
 async def load_bars(container: Container, user_id: uuid.UUID, spec: BacktestSpec) -> pd.DataFrame:

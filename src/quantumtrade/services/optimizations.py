@@ -18,22 +18,23 @@ import asyncio
 import concurrent.futures
 import contextlib
 import dataclasses
-import logging
 import time
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantumtrade.backtest import compute, optimize
 from quantumtrade.db.models.analytics import BacktestResult
-from quantumtrade.domain.errors import AppError, Unprocessable
-from quantumtrade.services.alerts import user_channel
-from quantumtrade.services.backtests import BacktestRunner, BacktestSpec, load_bars
+from quantumtrade.domain.errors import Unprocessable
+from quantumtrade.services.backtests import (
+    BacktestRunner,
+    BacktestSpec,
+    Progress,
+    load_bars,
+    run_job,
+)
 from quantumtrade.services.container import Container
-
-_log = logging.getLogger(__name__)
 
 MAX_API_COMBINATIONS = 5_000
 MAX_STORED_RANKING = 500
@@ -123,19 +124,6 @@ async def submit_optimization(
     return row
 
 
-async def _update(
-    container: Container, row_id: uuid.UUID, user_id: uuid.UUID, **values: Any
-) -> None:
-    async with container.session_factory() as db:
-        await db.execute(
-            sa.update(BacktestResult).where(BacktestResult.id == row_id).values(**values)
-        )
-        await db.commit()
-    event = {"channel": "backtests", "type": "optimization", "id": str(row_id)}
-    event |= {k: values[k] for k in ("status", "progress", "error") if k in values}
-    await container.bus.publish(user_channel(user_id), event)
-
-
 def run(
     bars: Any,
     spec: OptimizationSpec,
@@ -201,64 +189,34 @@ async def _execute(
     spec: OptimizationSpec,
 ) -> None:
     loop = asyncio.get_running_loop()
-    last_sent = 0.0
-    pending: set[concurrent.futures.Future[None]] = set()
 
-    def progress(done: int, total: int) -> None:
-        # Called on the sweep's thread: hand throttled updates to the event loop.
-        nonlocal last_sent
-        now = time.monotonic()
-        if total <= 0 or (now - last_sent < _PROGRESS_SECONDS and done < total):
-            return
-        last_sent = now
-        share = 0.1 + 0.85 * done / total
-        future = asyncio.run_coroutine_threadsafe(
-            _update(container, row_id, user_id, status="running", progress=share), loop
-        )
-        pending.add(future)
+    async def work(progress: Progress) -> tuple[dict[str, Any], dict[str, Any]]:
+        bars = await load_bars(container, user_id, spec.base)
+        if bars.empty:
+            raise Unprocessable("No bars in the requested range.", code="no_bars")
+        await progress(0.1)
+        last_sent = 0.0
+        pending: list[concurrent.futures.Future[None]] = []
 
-    try:
-        async with runner.slots:
-            await _update(container, row_id, user_id, status="running", progress=0.02)
-            bars = await load_bars(container, user_id, spec.base)
-            if bars.empty:
-                raise Unprocessable("No bars in the requested range.", code="no_bars")
-            await _update(container, row_id, user_id, status="running", progress=0.1)
-            backend = compute.backend_from_address(container.settings.dask_scheduler_address)
-            try:
-                summary, report = await asyncio.to_thread(run, bars, spec, backend, progress)
-            except ValueError as exc:
-                raise Unprocessable(str(exc), code="invalid_optimization") from exc
-            finally:
-                await asyncio.to_thread(backend.close)
-            for future in list(pending):
+        def swept(done: int, total: int) -> None:
+            # Called on the sweep's thread: hand throttled updates to the event loop.
+            nonlocal last_sent
+            now = time.monotonic()
+            if total <= 0 or (now - last_sent < _PROGRESS_SECONDS and done < total):
+                return
+            last_sent = now
+            share = 0.1 + 0.85 * done / total
+            pending.append(asyncio.run_coroutine_threadsafe(progress(share), loop))
+
+        backend = compute.backend_from_address(container.settings.dask_scheduler_address)
+        try:
+            return await asyncio.to_thread(run, bars, spec, backend, swept)
+        except ValueError as exc:
+            raise Unprocessable(str(exc), code="invalid_optimization") from exc
+        finally:
+            await asyncio.to_thread(backend.close)
+            for future in pending:  # so no late progress lands after the final status
                 with contextlib.suppress(Exception):
                     await asyncio.wrap_future(future)
-            await _update(
-                container,
-                row_id,
-                user_id,
-                status="completed",
-                progress=1.0,
-                metrics=summary,
-                result=report,
-                completed_at=container.clock.now(),
-            )
-    except asyncio.CancelledError:
-        with contextlib.suppress(Exception):
-            await _update(
-                container, row_id, user_id, status="failed", error="Interrupted by shutdown."
-            )
-        raise
-    except Exception as exc:
-        message = exc.message if isinstance(exc, AppError) else f"{type(exc).__name__}: {exc}"
-        _log.warning("optimization %s failed: %s", row_id, message)
-        with contextlib.suppress(Exception):
-            await _update(
-                container,
-                row_id,
-                user_id,
-                status="failed",
-                error=message[:2000],
-                completed_at=container.clock.now(),
-            )
+
+    await run_job(container, runner, row_id, user_id, "optimization", work)
