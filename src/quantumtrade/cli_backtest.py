@@ -33,6 +33,33 @@ from quantumtrade.services import backtests
 console = Console()
 errors = Console(stderr=True)
 
+# The execution-model options that every command running the engine takes.
+FillOption = Annotated[str, typer.Option(help="next_open or close.")]
+SizingOption = Annotated[str, typer.Option(help="fixed_qty, fixed_fraction or vol_target.")]
+CashOption = Annotated[float, typer.Option(help="Starting cash.")]
+SlippageOption = Annotated[float, typer.Option(help="Slippage in basis points.")]
+PerShareOption = Annotated[float, typer.Option(help="Commission per share.")]
+PercentageOption = Annotated[float, typer.Option(help="Commission as a fraction of value.")]
+
+
+def engine_options(
+    fill: str,
+    sizing: str,
+    initial_cash: float,
+    slippage_bps: float,
+    per_share: float,
+    percentage: float,
+) -> dict[str, Any]:
+    """Return the ``BacktestConfig`` options the shared flags give."""
+    return {
+        "initial_cash": initial_cash,
+        "fill_timing": fill,
+        "sizing": sizing,
+        "slippage_bps": slippage_bps,
+        "per_share": per_share,
+        "percentage": percentage,
+    }
+
 
 def parse_value(text: str) -> Any:
     """Read ``10`` as an int, ``0.5`` as a float, ``true``/``false`` as booleans, else text."""
@@ -178,14 +205,12 @@ def backtest(
     data: Annotated[
         Path | None, typer.Option(help="CSV or Parquet bars instead of the market.")
     ] = None,
-    fill: Annotated[str, typer.Option(help="next_open or close.")] = "next_open",
-    sizing: Annotated[
-        str, typer.Option(help="fixed_qty, fixed_fraction or vol_target.")
-    ] = "fixed_fraction",
-    initial_cash: Annotated[float, typer.Option(help="Starting cash.")] = 100_000.0,
-    slippage_bps: Annotated[float, typer.Option(help="Slippage in basis points.")] = 0.0,
-    per_share: Annotated[float, typer.Option(help="Commission per share.")] = 0.0,
-    percentage: Annotated[float, typer.Option(help="Commission as a fraction of value.")] = 0.0,
+    fill: FillOption = "next_open",
+    sizing: SizingOption = "fixed_fraction",
+    initial_cash: CashOption = 100_000.0,
+    slippage_bps: SlippageOption = 0.0,
+    per_share: PerShareOption = 0.0,
+    percentage: PercentageOption = 0.0,
     plot: Annotated[
         Path | None, typer.Option(help="Write an equity + drawdown chart (.png or .html).")
     ] = None,
@@ -197,14 +222,7 @@ def backtest(
     if plot is not None and plot.suffix.lower() not in (".png", ".html", ".htm"):
         raise typer.BadParameter("--plot writes a .png or .html chart: give such a path")
     settings = load_settings()
-    config = {
-        "initial_cash": initial_cash,
-        "fill_timing": fill,
-        "sizing": sizing,
-        "slippage_bps": slippage_bps,
-        "per_share": per_share,
-        "percentage": percentage,
-    }
+    config = engine_options(fill, sizing, initial_cash, slippage_bps, per_share, percentage)
     market = SimulatedMarket(seed=settings.market_seed, clock=SystemClock())
     known = {info.symbol: info.asset_class for info in market.symbols()}
     if data is not None:

@@ -19,7 +19,19 @@ from quantumtrade.backtest.optimize import (
     grid_search,
     walk_forward,
 )
-from quantumtrade.cli_backtest import load_bars, parse_date, parse_params, parse_value
+from quantumtrade.cli_backtest import (
+    CashOption,
+    FillOption,
+    PercentageOption,
+    PerShareOption,
+    SizingOption,
+    SlippageOption,
+    engine_options,
+    load_bars,
+    parse_date,
+    parse_params,
+    parse_value,
+)
 from quantumtrade.core.settings import load_settings
 from quantumtrade.domain.clock import SystemClock
 from quantumtrade.domain.errors import AppError
@@ -149,14 +161,12 @@ def optimize(
     warmup: Annotated[
         int | None, typer.Option(help="History bars before a window for indicators (all).")
     ] = None,
-    fill: Annotated[str, typer.Option(help="next_open or close.")] = "next_open",
-    sizing: Annotated[
-        str, typer.Option(help="fixed_qty, fixed_fraction or vol_target.")
-    ] = "fixed_fraction",
-    initial_cash: Annotated[float, typer.Option(help="Starting cash.")] = 100_000.0,
-    slippage_bps: Annotated[float, typer.Option(help="Slippage in basis points.")] = 0.0,
-    per_share: Annotated[float, typer.Option(help="Commission per share.")] = 0.0,
-    percentage: Annotated[float, typer.Option(help="Commission as a fraction of value.")] = 0.0,
+    fill: FillOption = "next_open",
+    sizing: SizingOption = "fixed_fraction",
+    initial_cash: CashOption = 100_000.0,
+    slippage_bps: SlippageOption = 0.0,
+    per_share: PerShareOption = 0.0,
+    percentage: PercentageOption = 0.0,
     workers: Annotated[
         int | None, typer.Option(help="Local worker processes (default: CPUs).", min=1)
     ] = None,
@@ -174,14 +184,7 @@ def optimize(
     settings = load_settings()
     candidates = parse_grid(grid)
     fixed = parse_params(param or [])
-    config = {
-        "initial_cash": initial_cash,
-        "fill_timing": fill,
-        "sizing": sizing,
-        "slippage_bps": slippage_bps,
-        "per_share": per_share,
-        "percentage": percentage,
-    }
+    config = engine_options(fill, sizing, initial_cash, slippage_bps, per_share, percentage)
     market = SimulatedMarket(seed=settings.market_seed, clock=SystemClock())
     known = {info.symbol: info.asset_class for info in market.symbols()}
     if data is not None:
