@@ -69,3 +69,39 @@ async def test_unsubscribed_private_channels_stay_quiet(live_server: ServerFacto
         later = await drain(ws, 0.3)
         assert [m for m in later if m.get("type") == "trade_update"] == []
         await ws.close()
+
+
+async def test_portfolio_updates_carry_the_account_after_each_fill(
+    live_server: ServerFactory,
+) -> None:
+    async with live_server(market_always_open=True, paper_matching_enabled=False) as server:
+        user = await server.register()
+        auth = {"Authorization": f"Bearer {user['access_token']}"}
+        ws = await server.connect(user["access_token"])
+        await ws.send(json.dumps({"type": "subscribe", "channels": ["portfolio"]}))
+        await recv_json(ws)
+        updates = []
+        for side, qty in (("buy", "4"), ("sell", "4")):
+            placed = await server.http.post(
+                "/api/orders", json={"symbol": "MSFT", "side": side, "qty": qty}, headers=auth
+            )
+            assert placed.status_code == 201, placed.text
+            updates.append(await recv_until(ws, lambda m: m.get("type") == "portfolio_update"))
+            summary = await server.http.get(
+                f"/api/portfolios/{placed.json()['portfolio_id']}", headers=auth
+            )
+            assert updates[-1]["cash"] == summary.json()["cash"]
+            assert updates[-1]["realized_pl"] == summary.json()["realized_pl"]
+        bought, sold = updates
+        assert bought["positions"] == [
+            {
+                "symbol": "MSFT",
+                "qty": "4",
+                "side": "long",
+                "avg_entry_price": bought["positions"][0]["avg_entry_price"],
+            }
+        ]
+        assert float(bought["positions"][0]["avg_entry_price"]) > 0
+        assert sold["positions"][0]["qty"] == "0" and sold["positions"][0]["side"] == "flat"
+        assert sold["ledger_seq"] > bought["ledger_seq"]
+        await ws.close()

@@ -43,6 +43,49 @@ def quote_from_message(message: dict[str, Any]) -> Quote:
     )
 
 
+def _side(qty: Decimal) -> str:
+    return "long" if qty > 0 else "short" if qty < 0 else "flat"
+
+
+def portfolio_updates(fills: Sequence[Booked]) -> list[dict[str, Any]]:
+    """Return one ``portfolio_update`` per portfolio the fills changed, in ledger order.
+
+    It carries the account after the last fill (cash, realised P&L, the ledger sequence
+    number) and each position the fills touched (a closed one with qty 0), so a client can
+    apply it without refetching; ``ledger_seq`` orders updates that arrive out of order.
+    """
+    last: dict[uuid.UUID, Booked] = {}
+    positions: dict[uuid.UUID, dict[str, Booked]] = {}
+    for booked in sorted(fills, key=lambda b: b.ledger_seq):
+        portfolio_id = booked.order.portfolio_id
+        last[portfolio_id] = booked
+        positions.setdefault(portfolio_id, {})[booked.order.symbol] = booked
+    messages = []
+    for portfolio_id in sorted(last, key=str):
+        booked = last[portfolio_id]
+        messages.append(
+            {
+                "channel": "portfolio",
+                "type": "portfolio_update",
+                "portfolio_id": str(portfolio_id),
+                "timestamp": booked.at.isoformat(),
+                "ledger_seq": booked.ledger_seq,
+                "cash": text(booked.cash),
+                "realized_pl": text(booked.portfolio_realized_pl),
+                "positions": [
+                    {
+                        "symbol": symbol,
+                        "qty": text(fill.position_qty),
+                        "side": _side(fill.position_qty),
+                        "avg_entry_price": text(fill.avg_entry_price),
+                    }
+                    for symbol, fill in sorted(positions[portfolio_id].items())
+                ],
+            }
+        )
+    return messages
+
+
 @dataclass
 class TradingDesk:
     container: Container
@@ -134,17 +177,8 @@ class TradingDesk:
             await bus.publish(channel, message)
             if booked is not None:
                 await bus.publish(channel, {**message, "channel": "fills"})
-        if any(booked is not None for _e, _o, booked in updates):
-            portfolio_ids = {str(o.portfolio_id) for _e, o, _b in updates}
-            for portfolio_id in sorted(portfolio_ids):
-                await bus.publish(
-                    channel,
-                    {
-                        "channel": "portfolio",
-                        "type": "portfolio_update",
-                        "portfolio_id": portfolio_id,
-                    },
-                )
+        for message in portfolio_updates([b for _e, _o, b in updates if b is not None]):
+            await bus.publish(channel, message)
 
     async def notify_engine(self, orders: Sequence[Order]) -> None:
         """Tell the matching engine (on whichever replica) to (re)load these orders."""

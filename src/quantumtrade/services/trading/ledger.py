@@ -150,6 +150,11 @@ class Booked:
     position_qty: Decimal
     event: str  # "fill" or "partial_fill"
     at: datetime
+    # The account after the fill, for the owner's ``portfolio_update`` event.
+    avg_entry_price: Decimal = ZERO
+    cash: Decimal = ZERO
+    portfolio_realized_pl: Decimal = ZERO
+    ledger_seq: int = 0
 
 
 async def book_fill(
@@ -262,4 +267,8 @@ async def book_fill(
         position_qty=after.qty,
         event=event,
         at=at,
+        avg_entry_price=after.avg_entry_price,
+        cash=portfolio.cash,
+        portfolio_realized_pl=portfolio.realized_pl,
+        ledger_seq=portfolio.ledger_seq,
     )
