@@ -53,7 +53,7 @@ from quantumtrade.backtest.reports import (
     WalkForwardReport,
 )
 from quantumtrade.backtest.strategies import Int8Array, StrategyParamError, from_dict, get_spec
-from quantumtrade.domain.metrics import performance_summary
+from quantumtrade.domain.metrics import CURVE_METRICS, TRADE_METRICS, performance_summary
 
 __all__ = [
     "MAX_COMBINATIONS",
@@ -76,23 +76,7 @@ __all__ = [
 ]
 
 MAX_COMBINATIONS = 100_000
-METRICS = (
-    "total_return",
-    "cagr",
-    "volatility",
-    "sharpe",
-    "sortino",
-    "max_drawdown",
-    "max_drawdown_duration",
-    "calmar",
-    "n_trades",
-    "win_rate",
-    "profit_factor",
-    "expectancy",
-    "average_win",
-    "average_loss",
-    "exposure",
-)
+METRICS = (*CURVE_METRICS, *TRADE_METRICS, "exposure")
 MINIMISED = frozenset({"max_drawdown", "max_drawdown_duration", "volatility"})
 _MAX_CHUNK = 16
 

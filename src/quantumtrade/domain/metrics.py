@@ -41,6 +41,25 @@ from numba import njit
 
 TRADING_DAYS = 252
 _EPSILON = 1e-12
+# The names ``performance_summary`` gives its figures: of the curve, of the trades, exposure.
+CURVE_METRICS = (
+    "total_return",
+    "cagr",
+    "volatility",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "max_drawdown_duration",
+    "calmar",
+)
+TRADE_METRICS = (
+    "n_trades",
+    "win_rate",
+    "profit_factor",
+    "expectancy",
+    "average_win",
+    "average_loss",
+)
 
 FloatArray = npt.NDArray[np.float64]
 ReturnsLike = pd.Series | FloatArray | Iterable[float]

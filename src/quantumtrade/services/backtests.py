@@ -51,7 +51,7 @@ MAX_RETURN_POINTS = 10_000
 MAX_SIMULATIONS = 20_000
 _MC_BATCH_CELLS = 2_000_000  # simulated points per batch: bounds Monte Carlo memory
 CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(BacktestConfig))
-_STORED_TRADE_COLUMNS = (
+TRADE_COLUMNS = (  # a stored trade's fields, as exported
     "entry_time",
     "exit_time",
     "side",
@@ -62,6 +62,7 @@ _STORED_TRADE_COLUMNS = (
     "pnl",
     "exit_reason",
 )
+EQUITY_COLUMNS = ("time", "equity", "drawdown")  # a stored equity point's fields
 _PERIODS_PER_YEAR = {
     ("us_equity", Timeframe.DAY_1): 252,
     ("us_equity", Timeframe.HOUR_1): 252 * 7,
@@ -194,6 +195,40 @@ async def submit_backtest(
     spec: BacktestSpec,
 ) -> BacktestResult:
     """Store a queued run of ``spec`` and start it in the background."""
+
+    async def work(progress: Progress) -> tuple[dict[str, Any], dict[str, Any]]:
+        bars = await load_bars(container, user_id, spec)
+        await progress(0.3)
+        return await asyncio.to_thread(compute, bars, spec)
+
+    return await submit_run(
+        db,
+        container=container,
+        runner=runner,
+        user_id=user_id,
+        spec=spec,
+        kind="backtest",
+        work=work,
+    )
+
+
+async def submit_run(
+    db: AsyncSession,
+    *,
+    container: Container,
+    runner: BacktestRunner,
+    user_id: uuid.UUID,
+    spec: BacktestSpec,
+    kind: str,
+    work: Work,
+    strategy_params: dict[str, Any] | None = None,
+    extra_params: dict[str, Any] | None = None,
+) -> BacktestResult:
+    """Store a queued run (a backtest or an optimisation of ``spec``) and start ``work``.
+
+    ``params`` stores ``strategy_params`` (default: the spec's), then ``extra_params``, the
+    timeframe and the engine config.
+    """
     row = BacktestResult(
         id=uuid.uuid4(),
         user_id=user_id,
@@ -201,7 +236,8 @@ async def submit_backtest(
         strategy=spec.strategy,
         symbols=[spec.symbol],
         params={
-            "strategy": spec.params,
+            "strategy": spec.params if strategy_params is None else strategy_params,
+            **(extra_params or {}),
             "timeframe": spec.timeframe.value,
             "config": dataclasses.asdict(spec.config),
         },
@@ -210,12 +246,12 @@ async def submit_backtest(
         status="queued",
         progress=0.0,
         created_at=container.clock.now(),
-        kind="backtest",
+        kind=kind,
         dataset_id=spec.dataset_id,
     )
     db.add(row)
     await db.commit()
-    runner.spawn(_execute(container, runner, row.id, user_id, spec))
+    runner.spawn(run_job(container, runner, row.id, user_id, kind, work))
     return row
 
 
@@ -280,34 +316,24 @@ async def run_job(
             await update(status="failed", error=message[:2000], completed_at=container.clock.now())
 
 
-async def _execute(
-    container: Container,
-    runner: BacktestRunner,
-    backtest_id: uuid.UUID,
-    user_id: uuid.UUID,
-    spec: BacktestSpec,
-) -> None:
-    async def work(progress: Progress) -> tuple[dict[str, Any], dict[str, Any]]:
-        bars = await load_bars(container, user_id, spec)
-        if bars.empty:
-            raise Unprocessable("No bars in the requested range.", code="no_bars")
-        await progress(0.3)
-        return await asyncio.to_thread(compute, bars, spec)
-
-    await run_job(container, runner, backtest_id, user_id, "backtest", work)
-
-
 async def load_bars(container: Container, user_id: uuid.UUID, spec: BacktestSpec) -> pd.DataFrame:
-    """Return the bars of ``spec``'s range: from its uploaded dataset, or from the market."""
+    """Return the bars of ``spec``'s range: from its uploaded dataset, or from the market.
+
+    Raise 422 ``no_bars`` when the range holds none.
+    """
     if spec.dataset_id is None:
-        return await container.market.get_bars(spec.symbol, spec.timeframe, spec.start, spec.end)
-    async with container.session_factory() as db:
-        row = await datasets.get_dataset(
-            db, user_id=user_id, dataset_id=spec.dataset_id, with_content=True
-        )
-        content = row.content
-    bars = await asyncio.to_thread(datasets.load_bars, content)
-    return bars[(bars.index >= spec.start) & (bars.index < spec.end)]
+        bars = await container.market.get_bars(spec.symbol, spec.timeframe, spec.start, spec.end)
+    else:
+        async with container.session_factory() as db:
+            row = await datasets.get_dataset(
+                db, user_id=user_id, dataset_id=spec.dataset_id, with_content=True
+            )
+            content = row.content
+        stored = await asyncio.to_thread(datasets.load_bars, content)
+        bars = stored[(stored.index >= spec.start) & (stored.index < spec.end)]
+    if bars.empty:
+        raise Unprocessable("No bars in the requested range.", code="no_bars")
+    return bars
 
 
 def _finite(value: float) -> float | None:
@@ -346,7 +372,7 @@ def compute(bars: pd.DataFrame, spec: BacktestSpec) -> tuple[dict[str, Any], dic
             "exit_reason": str(reason),
         }
         for entry, exit_, side, qty, entry_price, exit_price, fees, pnl, reason in zip(
-            *(frame[c].tolist() for c in _STORED_TRADE_COLUMNS), strict=True
+            *(frame[c].tolist() for c in TRADE_COLUMNS), strict=True
         )
     ]
     # Compound consecutive bars into at most MAX_RETURN_POINTS periods for the bootstrap.

@@ -31,8 +31,9 @@ from quantumtrade.services.backtests import (
     BacktestRunner,
     BacktestSpec,
     Progress,
+    Work,
     load_bars,
-    run_job,
+    submit_run,
 )
 from quantumtrade.services.container import Container
 
@@ -94,34 +95,22 @@ async def submit_optimization(
 ) -> BacktestResult:
     """Store a queued optimisation and start it in the background."""
     base = spec.base
-    row = BacktestResult(
-        id=uuid.uuid4(),
+    windows = spec.walk_forward
+    return await submit_run(
+        db,
+        container=container,
+        runner=runner,
         user_id=user_id,
-        name=base.name,
-        strategy=base.strategy,
-        symbols=[base.symbol],
-        params={
-            "strategy": {k: v for k, v in base.params.items() if k not in spec.grid},
+        spec=base,
+        kind="optimization",
+        work=_work(container, user_id, spec),
+        strategy_params={k: v for k, v in base.params.items() if k not in spec.grid},
+        extra_params={
             "grid": spec.grid,
             "objective": spec.objective,
-            "walk_forward": (
-                dataclasses.asdict(spec.walk_forward) if spec.walk_forward is not None else None
-            ),
-            "timeframe": base.timeframe.value,
-            "config": dataclasses.asdict(base.config),
+            "walk_forward": dataclasses.asdict(windows) if windows is not None else None,
         },
-        start=base.start,
-        end=base.end,
-        status="queued",
-        progress=0.0,
-        created_at=container.clock.now(),
-        kind="optimization",
-        dataset_id=base.dataset_id,
     )
-    db.add(row)
-    await db.commit()
-    runner.spawn(_execute(container, runner, row.id, user_id, spec))
-    return row
 
 
 def run(
@@ -181,19 +170,10 @@ def run(
     return summary, body
 
 
-async def _execute(
-    container: Container,
-    runner: BacktestRunner,
-    row_id: uuid.UUID,
-    user_id: uuid.UUID,
-    spec: OptimizationSpec,
-) -> None:
-    loop = asyncio.get_running_loop()
-
+def _work(container: Container, user_id: uuid.UUID, spec: OptimizationSpec) -> Work:
     async def work(progress: Progress) -> tuple[dict[str, Any], dict[str, Any]]:
+        loop = asyncio.get_running_loop()
         bars = await load_bars(container, user_id, spec.base)
-        if bars.empty:
-            raise Unprocessable("No bars in the requested range.", code="no_bars")
         await progress(0.1)
         last_sent = 0.0
         pending: list[concurrent.futures.Future[None]] = []
@@ -219,4 +199,4 @@ async def _execute(
                 with contextlib.suppress(Exception):
                     await asyncio.wrap_future(future)
 
-    await run_job(container, runner, row_id, user_id, "optimization", work)
+    return work

@@ -26,18 +26,6 @@ from quantumtrade.services import backtests, datasets, optimizations
 
 router = APIRouter(prefix="/api", tags=["backtests"], responses=ERROR_RESPONSES)
 
-TRADE_COLUMNS = (
-    "entry_time",
-    "exit_time",
-    "side",
-    "qty",
-    "entry_price",
-    "exit_price",
-    "fees",
-    "pnl",
-    "exit_reason",
-)
-EQUITY_COLUMNS = ("time", "equity", "drawdown")
 Format = Annotated[Literal["json", "csv"], Query(alias="format")]
 
 
@@ -205,7 +193,9 @@ async def get_trades(
     backtest_id: uuid.UUID, db: SessionDep, principal: CurrentPrincipal, fmt: Format = "json"
 ) -> Any:
     row = await backtests.get_backtest(db, user_id=principal.user.id, backtest_id=backtest_id)
-    return _export(backtests.trades(row), TRADE_COLUMNS, fmt, f"backtest-{backtest_id}-trades")
+    return _export(
+        backtests.trades(row), backtests.TRADE_COLUMNS, fmt, f"backtest-{backtest_id}-trades"
+    )
 
 
 @router.get(
@@ -217,7 +207,9 @@ async def get_equity(
     backtest_id: uuid.UUID, db: SessionDep, principal: CurrentPrincipal, fmt: Format = "json"
 ) -> Any:
     row = await backtests.get_backtest(db, user_id=principal.user.id, backtest_id=backtest_id)
-    return _export(backtests.equity(row), EQUITY_COLUMNS, fmt, f"backtest-{backtest_id}-equity")
+    return _export(
+        backtests.equity(row), backtests.EQUITY_COLUMNS, fmt, f"backtest-{backtest_id}-equity"
+    )
 
 
 @router.post("/backtest/{backtest_id}/monte-carlo", summary="Monte Carlo a completed backtest")

@@ -34,16 +34,6 @@ FloatArray = npt.NDArray[np.float64]
 ZERO = Decimal(0)
 CURVE_COLUMNS = ("cash", "long_market_value", "short_market_value", "equity", "net_flow")
 _RULES = {"D": "D", "W": "W-FRI", "M": "ME"}
-_CURVE_FIGURES = (
-    "total_return",
-    "cagr",
-    "volatility",
-    "sharpe",
-    "sortino",
-    "max_drawdown",
-    "max_drawdown_duration",
-    "calmar",
-)
 _BENCHMARK_FIGURES = ("total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown")
 _EPSILON = 1e-12
 
@@ -274,7 +264,7 @@ def _summary(growth: pd.Series, trades_pl: Sequence[float], risk_free: float) ->
     )
     if len(growth) < 2:
         # A single point has no history: no return, drawdown or ratio to speak of.
-        figures |= dict.fromkeys(_CURVE_FIGURES, math.nan)
+        figures |= dict.fromkeys(metrics.CURVE_METRICS, math.nan)
     summary: dict[str, Any] = {key: _num(value) for key, value in figures.items()}
     summary["n_trades"] = int(figures["n_trades"])
     if summary["max_drawdown_duration"] is not None:
