@@ -54,6 +54,7 @@ from quantumtrade.services.backtests import BacktestRunner
 from quantumtrade.services.container import Container
 from quantumtrade.services.notifier import OutboxNotifier
 from quantumtrade.services.risk.monitor import RiskMonitor
+from quantumtrade.services.trading.batch import OrderBatcher
 from quantumtrade.services.trading.desk import TradingDesk
 from quantumtrade.services.trading.engine import MatchingEngine
 
@@ -266,6 +267,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.container = container
     app.state.trading = desk
+    app.state.order_batcher = OrderBatcher(
+        desk,
+        max_batch=settings.paper_order_batch_max,
+        # SQLite has one writer: a second batch in flight would only wait for the first.
+        writers=1 if settings.is_sqlite else settings.paper_order_batch_writers,
+    )
     app.state.matching_engine = matching
     app.state.risk_monitor = monitor
     app.state.backtests = backtest_runner

@@ -14,6 +14,7 @@ from quantumtrade.core.settings import Settings
 from quantumtrade.domain.errors import Unauthenticated
 from quantumtrade.services import auth
 from quantumtrade.services.container import Container
+from quantumtrade.services.trading.batch import OrderBatcher
 from quantumtrade.services.trading.desk import TradingDesk
 
 
@@ -42,22 +43,30 @@ SessionDep = Annotated[AsyncSession, Depends(get_db)]
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/login")
 
 
-async def get_principal(
-    db: SessionDep,
-    container: ContainerDep,
+async def get_access_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> auth.Principal:
+) -> str:
+    """Return the bearer token as sent (checked by the service that uses it).
+
+    The cheap dependencies are ``async``: FastAPI runs a plain ``def`` in a worker thread.
+    """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated(
             "Authentication required: send 'Authorization: Bearer <access token>'.",
             code="missing_token",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    return credentials.credentials
+
+
+AccessTokenDep = Annotated[str, Depends(get_access_token)]
+
+
+async def get_principal(
+    db: SessionDep, container: ContainerDep, access_token: AccessTokenDep
+) -> auth.Principal:
     return await auth.authenticate(
-        db,
-        settings=container.settings,
-        access_token=credentials.credentials,
-        now=container.clock.now(),
+        db, settings=container.settings, access_token=access_token, now=container.clock.now()
     )
 
 
@@ -87,3 +96,11 @@ def get_desk(request: Request) -> TradingDesk:
 
 
 DeskDep = Annotated[TradingDesk, Depends(get_desk)]
+
+
+async def get_order_batcher(request: Request) -> OrderBatcher:
+    batcher: OrderBatcher = request.app.state.order_batcher
+    return batcher
+
+
+OrderBatcherDep = Annotated[OrderBatcher, Depends(get_order_batcher)]

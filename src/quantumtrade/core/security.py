@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -112,23 +113,41 @@ def encode_access_token(
     return jwt.encode(payload, secret, algorithm=algorithm)
 
 
-def decode_access_token(token: str, *, secret: str, algorithm: str) -> AccessClaims:
-    """Verify an access token's signature, expiry and type and return its claims."""
+def decode_access_token(
+    token: str, *, secret: str, algorithm: str, now: datetime | None = None
+) -> AccessClaims:
+    """Verify an access token's signature, expiry and type and return its claims.
+
+    Expiry is checked against ``now`` (the injected clock; wall time when omitted), the same
+    clock that stamped the token's ``exp``.
+    """
+    user_id, session_id, expires = _verified_claims(token, secret, algorithm)
+    moment = now.timestamp() if now is not None else time.time()
+    if expires <= moment:
+        raise InvalidToken("token expired")
+    return AccessClaims(
+        user_id=user_id,
+        session_id=session_id,
+        expires_at=datetime.fromtimestamp(expires).astimezone(),
+    )
+
+
+@lru_cache(maxsize=8192)
+def _verified_claims(token: str, secret: str, algorithm: str) -> tuple[uuid.UUID, uuid.UUID, int]:
+    """Check a token's signature and type once; a client sends the same token many times.
+
+    Only valid tokens are remembered (a refusal raises, and ``lru_cache`` keeps no exceptions);
+    the expiry, which depends on the time, is checked by the caller on every use.
+    """
     try:
         payload = jwt.decode(
             token,
             secret,
             algorithms=[algorithm],
-            options={"require": ["sub", "sid", "exp", "typ"]},
+            options={"require": ["sub", "sid", "exp", "typ"], "verify_exp": False},
         )
         if payload.get("typ") != "access":
             raise InvalidToken("not an access token")
-        return AccessClaims(
-            user_id=uuid.UUID(payload["sub"]),
-            session_id=uuid.UUID(payload["sid"]),
-            expires_at=datetime.fromtimestamp(payload["exp"]).astimezone(),
-        )
-    except jwt.ExpiredSignatureError as exc:
-        raise InvalidToken("token expired") from exc
+        return uuid.UUID(payload["sub"]), uuid.UUID(payload["sid"]), int(payload["exp"])
     except (jwt.InvalidTokenError, ValueError, TypeError, KeyError) as exc:
         raise InvalidToken("invalid token") from exc

@@ -159,6 +159,11 @@ class Settings(BaseSettings):
     # Market orders sent while the market is closed: queue them for the open, or refuse them.
     paper_outside_session: Literal["queue", "reject"] = "queue"
     paper_matching_enabled: bool = True
+    # Group commit: simple market and limit orders share transactions, up to this many each,
+    # with this many batches in flight per process (off: every order takes its own).
+    paper_order_batching: bool = True
+    paper_order_batch_max: int = Field(default=100, ge=1, le=1000)
+    paper_order_batch_writers: int = Field(default=2, ge=1, le=16)
     # Risk snapshots (risk_metrics) and limit alerts: one replica sweeps this often.
     risk_monitor_enabled: bool = True
     risk_snapshot_minutes: float = Field(default=15.0, gt=0)

@@ -131,6 +131,13 @@ class _Router:
     def patterns(self) -> set[str]:
         return {pattern for sub in self.subscriptions for pattern in sub.patterns}
 
+    def has_listeners(self, channel: str) -> bool:
+        """Return whether a local subscription takes ``channel`` (by name or pattern)."""
+        return any(
+            channel in sub.channels or any(fnmatchcase(channel, p) for p in sub.patterns)
+            for sub in self.subscriptions
+        )
+
     def dispatch(self, channel: str, data: dict[str, Any], pattern: str | None = None) -> None:
         message = BusMessage(channel, data, pattern)
         for sub in list(self.subscriptions):
@@ -170,6 +177,14 @@ class Bus(ABC):
     async def health(self) -> ComponentHealth:
         """Report whether messages reach other replicas."""
 
+    def may_deliver(self, channel: str) -> bool:
+        """Return False only when no subscriber anywhere can hear ``channel`` now.
+
+        Lets a publisher skip building messages nobody would read; the default (other replicas
+        may listen) is True.
+        """
+        return True
+
     def subscribe(self, *channels: str) -> Subscription:
         """Return a subscription to ``channels``, to be entered with ``async with``."""
         if not channels:
@@ -204,8 +219,13 @@ class MemoryBus(Bus):
     backend = "memory"
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
-        # Round-trip through JSON so subscribers see what they would see over Redis.
-        self._router.deliver_local(channel, json.loads(_encode(message)))
+        payload = _encode(message)  # refuses what Redis could not carry, listened to or not
+        if self._router.has_listeners(channel):
+            # Round-trip through JSON so subscribers see what they would see over Redis.
+            self._router.deliver_local(channel, json.loads(payload))
+
+    def may_deliver(self, channel: str) -> bool:
+        return self._router.has_listeners(channel)
 
     async def health(self) -> ComponentHealth:
         detail = f"{len(self._router.subscriptions)} subscriptions"

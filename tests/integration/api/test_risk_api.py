@@ -64,7 +64,12 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 async def client(make_api: Any, clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
-    settings = {"market_feed_enabled": False, "paper_matching_enabled": False}
+    # Tokens expire by the app's clock, and one test moves it 27 days on.
+    settings = {
+        "market_feed_enabled": False,
+        "paper_matching_enabled": False,
+        "access_token_ttl_seconds": 60 * 24 * 3600,
+    }
     async with make_api(clock=clock, **settings) as (_app, client):
         yield client
 

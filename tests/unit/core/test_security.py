@@ -116,3 +116,16 @@ def test_expired_forged_and_wrong_type_tokens_are_refused() -> None:
     none_alg = jwt.encode({"sub": "x"}, key="", algorithm="none")
     with pytest.raises(security.InvalidToken):
         security.decode_access_token(none_alg, secret=SECRET, algorithm="HS256")
+
+
+def test_access_token_expiry_follows_the_given_clock() -> None:
+    issued = datetime(2026, 11, 18, 16, 0, tzinfo=UTC)
+    token = _token(issued, ttl=timedelta(minutes=15))
+    claims = security.decode_access_token(
+        token, secret=SECRET, algorithm="HS256", now=issued + timedelta(minutes=14)
+    )
+    assert claims.session_id == uuid.UUID(int=2)
+    with pytest.raises(security.InvalidToken, match="expired"):
+        security.decode_access_token(
+            token, secret=SECRET, algorithm="HS256", now=issued + timedelta(minutes=15)
+        )

@@ -7,13 +7,21 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import JSONResponse
 
-from quantumtrade.api.deps import CurrentPrincipal, DeskDep, SessionDep
+from quantumtrade.api.deps import (
+    AccessTokenDep,
+    CurrentPrincipal,
+    DeskDep,
+    OrderBatcherDep,
+    SessionDep,
+)
 from quantumtrade.api.schemas.common import ERROR_RESPONSES
 from quantumtrade.api.schemas.trading import OrderCreate, OrderReplace
 from quantumtrade.domain.execution import Side
 from quantumtrade.domain.trading.orders import OrderClass, OrderSpec, OrderType, TimeInForce
 from quantumtrade.services.trading import orders
+from quantumtrade.services.trading.batch import OrderBatcher
 from quantumtrade.services.trading.views import order_view, text
 
 router = APIRouter(tags=["orders"], responses={**ERROR_RESPONSES, 403: {"description": "Refused"}})
@@ -40,33 +48,27 @@ def _spec(body: OrderCreate) -> OrderSpec:
     )
 
 
-async def _submit(body: OrderCreate, db: Any, principal: Any, desk: Any) -> dict[str, Any]:
-    order = await orders.submit_order(
-        db,
-        desk=desk,
-        user_id=principal.user.id,
-        portfolio_id=body.portfolio_id,
-        spec=_spec(body),
+async def _submit(body: OrderCreate, access_token: str, batcher: OrderBatcher) -> JSONResponse:
+    view = await batcher.place(
+        access_token=access_token, portfolio_id=body.portfolio_id, spec=_spec(body)
     )
-    if order.order_class == "simple":
-        return order_view(order)
-    legs = await orders.legs_of(db, [order])
-    return order_view(order, legs.get(order.id) or None)
+    return JSONResponse(view, status_code=status.HTTP_201_CREATED)
 
 
 @router.post("/api/orders", status_code=status.HTTP_201_CREATED, summary="Place an order")
 async def place_order(
-    body: OrderCreate, db: SessionDep, principal: CurrentPrincipal, desk: DeskDep
-) -> dict[str, Any]:
-    return await _submit(body, db, principal, desk)
+    body: OrderCreate, access_token: AccessTokenDep, batcher: OrderBatcherDep
+) -> JSONResponse:
+    """Place an order; it is answered once stored (and filled, where it fills at once)."""
+    return await _submit(body, access_token, batcher)
 
 
 @router.post("/api/trade", status_code=status.HTTP_201_CREATED, summary="Execute a trade")
 async def trade(
-    body: OrderCreate, db: SessionDep, principal: CurrentPrincipal, desk: DeskDep
-) -> dict[str, Any]:
+    body: OrderCreate, access_token: AccessTokenDep, batcher: OrderBatcherDep
+) -> JSONResponse:
     """The spec's trade endpoint: the same order as ``POST /api/orders`` (market by default)."""
-    return await _submit(body, db, principal, desk)
+    return await _submit(body, access_token, batcher)
 
 
 @router.get("/api/orders", summary="List orders (open by default)")

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantumtrade.core import security
+from quantumtrade.core.security import AccessClaims
 from quantumtrade.core.settings import Settings
 from quantumtrade.db.models import AuthSession, RefreshToken, User
 from quantumtrade.domain.errors import Conflict, Forbidden, TooManyRequests, Unauthenticated
@@ -198,18 +199,44 @@ async def refresh(
     )
 
 
-async def authenticate(
-    db: AsyncSession, *, settings: Settings, access_token: str, now: datetime
-) -> Principal:
-    """Resolve a bearer token to its user, refusing it once its session is revoked."""
+def read_access_token(settings: Settings, access_token: str, now: datetime) -> AccessClaims:
+    """Verify a bearer token's signature, type and expiry (401 otherwise); no database."""
     assert settings.jwt_secret is not None
     try:
-        claims = security.decode_access_token(
-            access_token, secret=settings.jwt_secret, algorithm=settings.jwt_algorithm
+        return security.decode_access_token(
+            access_token, secret=settings.jwt_secret, algorithm=settings.jwt_algorithm, now=now
         )
     except security.InvalidToken as exc:
         code = "token_expired" if str(exc) == "token expired" else "invalid_token"
         raise Unauthenticated("The access token is invalid or expired.", code=code) from exc
+
+
+def check_session(
+    claims: AccessClaims,
+    *,
+    user_id: uuid.UUID | None,
+    user_active: bool,
+    revoked_at: datetime | None,
+    expires_at: datetime | None,
+    now: datetime,
+) -> None:
+    """Refuse (401) a token whose session is gone, revoked or expired, or whose user is not.
+
+    ``user_id`` is None when the session does not exist.
+    """
+    if user_id is None:
+        raise Unauthenticated("The access token is invalid or expired.", code="invalid_token")
+    if user_id != claims.user_id or not user_active:
+        raise Unauthenticated("The access token is invalid or expired.", code="invalid_token")
+    if revoked_at is not None or (expires_at is not None and expires_at <= now):
+        raise Unauthenticated("The session has ended. Log in again.", code="session_revoked")
+
+
+async def authenticate(
+    db: AsyncSession, *, settings: Settings, access_token: str, now: datetime
+) -> Principal:
+    """Resolve a bearer token to its user, refusing it once its session is revoked."""
+    claims = read_access_token(settings, access_token, now)
     row = (
         await db.execute(
             sa.select(AuthSession, User)
@@ -217,13 +244,16 @@ async def authenticate(
             .where(AuthSession.id == claims.session_id)
         )
     ).first()
-    if row is None:
-        raise Unauthenticated("The access token is invalid or expired.", code="invalid_token")
-    session, user = row
-    if user.id != claims.user_id or not user.is_active:
-        raise Unauthenticated("The access token is invalid or expired.", code="invalid_token")
-    if session.revoked_at is not None or session.expires_at <= now:
-        raise Unauthenticated("The session has ended. Log in again.", code="session_revoked")
+    session, user = row if row is not None else (None, None)
+    check_session(
+        claims,
+        user_id=user.id if user else None,
+        user_active=bool(user and user.is_active),
+        revoked_at=session.revoked_at if session else None,
+        expires_at=session.expires_at if session else None,
+        now=now,
+    )
+    assert session is not None and user is not None
     if now - session.last_used_at > SESSION_TOUCH_INTERVAL:
         session.last_used_at = now
         await db.commit()

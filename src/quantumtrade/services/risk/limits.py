@@ -104,6 +104,16 @@ async def peak_equity(db: AsyncSession, portfolio: Portfolio) -> float:
     return float(max([portfolio.starting_cash, *stored]))
 
 
+def needs_history(limits: RiskLimits) -> bool:
+    """Return whether checking ``limits`` reads the portfolio's history from the database."""
+    return (
+        limits.max_orders_per_minute is not None
+        or limits.daily_loss_limit_pct is not None
+        or limits.daily_loss_limit_value is not None
+        or limits.max_drawdown_pct is not None
+    )
+
+
 async def enforce(
     db: AsyncSession,
     *,
@@ -134,11 +144,55 @@ async def enforce(
             )
         )
         recent = int(count or 0)
+    start = peak = None
+    if adds_risk and (
+        limits.daily_loss_limit_pct is not None or limits.daily_loss_limit_value is not None
+    ):
+        start = await last_equity(db, desk=desk, portfolio=portfolio, now=now)
+    if adds_risk and limits.max_drawdown_pct is not None:
+        peak = await peak_equity(db, portfolio)
+    check_limits(
+        limits,
+        sectors=desk.sectors(),
+        symbol=symbol,
+        side=side,
+        qty=qty,
+        price=price,
+        positions=positions,
+        prices=prices,
+        account=account,
+        recent_orders=recent,
+        start_equity=start,
+        peak_equity=peak,
+    )
+
+
+def check_limits(
+    limits: RiskLimits,
+    *,
+    sectors: dict[str, str | None],
+    symbol: str,
+    side: Side,
+    qty: Decimal,
+    price: Decimal,
+    positions: dict[str, Position],
+    prices: dict[str, Decimal],
+    account: AccountFigures,
+    recent_orders: int = 0,
+    start_equity: float | None = None,
+    peak_equity: float | None = None,
+) -> None:
+    """Refuse (403) an order that breaks ``limits``; the history figures come from the caller.
+
+    ``start_equity`` (the equity at the last close) and ``peak_equity`` are given when the
+    daily loss and drawdown rules are on and the order adds risk.
+    """
+    held = positions[symbol].qty if symbol in positions else ZERO
+    adds_risk = exposure_increase(held, side, qty) > ZERO
     after = held + (qty if side is Side.BUY else -qty)
     quotes = {**prices, symbol: price}
     exposures = {s: abs(p.qty * quotes[s]) for s, p in positions.items()}
     exposures[symbol] = abs(after * price)
-    sectors = {info.symbol: info.sector for info in desk.container.market.symbols()}
     sector = sectors.get(symbol)
     equity = float(account.equity)
     risk = OrderRisk(
@@ -156,15 +210,12 @@ async def enforce(
         day_pl=0.0,
         last_equity=equity,
         drawdown=0.0,
-        orders_last_minute=int(recent or 0),
+        orders_last_minute=recent_orders,
     )
-    if adds_risk and (
-        limits.daily_loss_limit_pct is not None or limits.daily_loss_limit_value is not None
-    ):
-        start = await last_equity(db, desk=desk, portfolio=portfolio, now=now)
-        risk = _replace(risk, day_pl=equity - start, last_equity=start)
-    if adds_risk and limits.max_drawdown_pct is not None:
-        peak = max(await peak_equity(db, portfolio), equity)
+    if start_equity is not None:
+        risk = _replace(risk, day_pl=equity - start_equity, last_equity=start_equity)
+    if peak_equity is not None:
+        peak = max(peak_equity, equity)
         risk = _replace(risk, drawdown=equity / peak - 1 if peak > 0 else 0.0)
     breaches = check_order(limits, risk)
     if breaches:

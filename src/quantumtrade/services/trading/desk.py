@@ -97,20 +97,31 @@ class TradingDesk:
     # Per symbol, what each order filled since the symbol's last 1-minute bar.
     bar_fills: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     _infos: dict[str, SymbolInfo] = field(default_factory=dict)
+    _sectors: dict[str, str | None] = field(default_factory=dict)
     _infos_at: float = float("-inf")
 
     @classmethod
     def create(cls, container: Container) -> TradingDesk:
         return cls(container, Execution.from_settings(container.settings))
 
-    def symbol_info(self, text: str) -> SymbolInfo:
-        """Return the symbol's description, or refuse an unknown symbol (422)."""
+    def _directory(self) -> dict[str, SymbolInfo]:
         now = time.monotonic()
         if now - self._infos_at > _FRESH_SECONDS:
             # Listing the market's symbols costs ~1 ms; an order should not pay it each time.
             self._infos = {info.symbol: info for info in self.container.market.symbols()}
+            self._sectors = {symbol: info.sector for symbol, info in self._infos.items()}
             self._infos_at = now
-        info = self._infos.get(resolve_symbol(self.container, text, self._infos))
+        return self._infos
+
+    def sectors(self) -> dict[str, str | None]:
+        """Return each symbol's sector (None where the source gives none)."""
+        self._directory()
+        return self._sectors
+
+    def symbol_info(self, text: str) -> SymbolInfo:
+        """Return the symbol's description, or refuse an unknown symbol (422)."""
+        infos = self._directory()
+        info = infos.get(resolve_symbol(self.container, text, infos))
         if info is not None:
             return info
         raise Unprocessable(
@@ -160,11 +171,17 @@ class TradingDesk:
         """Send each order event to its owner's private channels (after the commit)."""
         bus = self.container.bus
         channel = user_channel(user_id)
+        if not bus.may_deliver(channel):
+            return  # nobody (on this single process) listens: skip building the messages
+        views: dict[int, dict[str, Any]] = {}  # each order's view once: it is read after commit
         for event, order, booked in updates:
+            view = views.get(id(order))
+            if view is None:
+                view = views[id(order)] = order_view(order)
             data: dict[str, Any] = {
                 "event": event,
                 "timestamp": (booked.at if booked else order.updated_at).isoformat(),
-                "order": order_view(order),
+                "order": view,
             }
             if booked is not None:
                 data.update(

@@ -12,14 +12,15 @@ Runs inside the caller's transaction, on a portfolio the caller has locked. Rule
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quantumtrade.db.models import Order, Portfolio
-from quantumtrade.domain.execution import Side
+from quantumtrade.db.models import Order, Portfolio, Position
+from quantumtrade.domain.execution import FeeBreakdown, Side
 from quantumtrade.domain.market import Quote
 from quantumtrade.domain.trading.ledger import account_figures, cents, exposure_increase
 from quantumtrade.domain.trading.orders import OPEN, OrderStatus
@@ -28,7 +29,16 @@ from quantumtrade.services.trading.desk import TradingDesk
 from quantumtrade.services.trading.execution import qty_for_notional
 from quantumtrade.services.trading.ledger import Booked, book_fill, holdings, set_status
 
-__all__ = ["Booked", "cancel_with_legs", "execute_now", "qty_for_notional"]
+__all__ = [
+    "Booked",
+    "FillPlan",
+    "affordable",
+    "cancel_with_legs",
+    "count_fill",
+    "execute_now",
+    "plan_fill",
+    "qty_for_notional",
+]
 
 ZERO = Decimal(0)
 OPEN_VALUES = tuple(status.value for status in OPEN)
@@ -41,10 +51,10 @@ def _limit_of(order: Order, as_market: bool) -> Decimal | None:
     return order.limit_price
 
 
-async def _affordable(
-    db: AsyncSession,
-    desk: TradingDesk,
+def affordable(
     portfolio: Portfolio,
+    positions: dict[str, Position],
+    prices: dict[str, Decimal],
     order: Order,
     qty: Decimal,
     price: Decimal,
@@ -54,7 +64,7 @@ async def _affordable(
 
     Buying power is taken without the open orders' reservations: they are this order's peers,
     and the first to fill is served first. A cash account's buying power is its cash, so its
-    cash never goes below zero.
+    cash never goes below zero. ``prices`` holds the last price of every symbol held.
     """
     side = Side(order.side)
     gross = cents(qty * price)
@@ -64,18 +74,63 @@ async def _affordable(
         after = portfolio.cash - cost if side is Side.BUY else portfolio.cash + gross - fees
         if after < ZERO:
             return False
-    positions = await holdings(db, portfolio.id)
     held = positions.get(order.symbol)
     opening = exposure_increase(held.qty if held else ZERO, side, qty)
     if opening <= ZERO:
         return True
-    prices = {symbol: await desk.last_price(symbol) for symbol in positions}
     figures = account_figures(
         portfolio.cash,
         [(p.qty, prices[symbol]) for symbol, p in positions.items()],
         multiplier=portfolio.margin_multiplier,
     )
     return cost * opening / qty <= figures.buying_power
+
+
+@dataclass(frozen=True, slots=True)
+class FillPlan:
+    """What an open order does against a quote now: fill ``qty``, wait, or close."""
+
+    qty: Decimal = ZERO
+    price: Decimal = ZERO
+    slippage: Decimal = ZERO  # in total, for the trade row
+    fees: FeeBreakdown | None = None
+    cancel: str | None = None  # the reason to cancel the order
+    reject: str | None = None  # the reason to reject it
+
+
+def plan_fill(desk: TradingDesk, order: Order, quote: Quote, *, as_market: bool) -> FillPlan:
+    """Decide what ``order`` fills against ``quote`` (a notional order gets its quantity)."""
+    side = Side(order.side)
+    limit = _limit_of(order, as_market)
+    bar_volume = desk.bar_volumes.get(order.symbol)
+    probe = desk.execution.price(side, quote, order.qty or Decimal(1), limit=limit)
+    if probe is None:
+        if order.time_in_force in ("ioc", "fok"):
+            return FillPlan(cancel="not marketable")
+        return FillPlan()
+    if order.qty is None and order.notional is not None:
+        order.qty = qty_for_notional(order.notional, probe[0])
+        if order.qty <= ZERO:
+            return FillPlan(reject="notional too small")
+    assert order.qty is not None
+    remaining = order.qty - order.filled_qty
+    filled_this_bar = desk.bar_fills.get(order.symbol, {}).get(str(order.id), ZERO)
+    qty = desk.execution.fill_qty(remaining, bar_volume, filled_this_bar)
+    if order.time_in_force == "fok" and qty < remaining:
+        return FillPlan(cancel="fok: could not fill in full")
+    if qty <= ZERO:
+        return FillPlan()
+    priced = desk.execution.price(side, quote, qty, limit=limit, bar_volume=bar_volume)
+    if priced is None:
+        return FillPlan()
+    price, slippage = priced
+    return FillPlan(qty, price, slippage * qty, desk.execution.fees(side, qty, price))
+
+
+def count_fill(desk: TradingDesk, order: Order, qty: Decimal) -> None:
+    """Count a fill against the order's participation budget for the current bar."""
+    this_bar = desk.bar_fills.setdefault(order.symbol, {})
+    this_bar[str(order.id)] = this_bar.get(str(order.id), ZERO) + qty
 
 
 async def execute_now(
@@ -89,43 +144,31 @@ async def execute_now(
     as_market: bool = False,
 ) -> list[Update]:
     """Fill what ``order`` can fill against ``quote`` now; return the events to publish."""
-    updates: list[Update] = []
-    side = Side(order.side)
-    limit = _limit_of(order, as_market)
-    bar_volume = desk.bar_volumes.get(order.symbol)
-    probe = desk.execution.price(side, quote, order.qty or Decimal(1), limit=limit)
-    if probe is None:
-        if order.time_in_force in ("ioc", "fok"):
-            updates += await cancel_with_legs(db, order, now, reason="not marketable")
-        return updates
-    if order.qty is None and order.notional is not None:
-        order.qty = qty_for_notional(order.notional, probe[0])
-        if order.qty <= ZERO:
-            set_status(db, order, OrderStatus.REJECTED, now, reason="notional too small")
-            return [("rejected", order, None)]
-    assert order.qty is not None
-    remaining = order.qty - order.filled_qty
-    this_bar = desk.bar_fills.setdefault(order.symbol, {})
-    qty = desk.execution.fill_qty(remaining, bar_volume, this_bar.get(str(order.id), ZERO))
-    if order.time_in_force == "fok" and qty < remaining:
-        updates += await cancel_with_legs(db, order, now, reason="fok: could not fill in full")
-        return updates
-    if qty <= ZERO:
-        return updates
-    priced = desk.execution.price(side, quote, qty, limit=limit, bar_volume=bar_volume)
-    if priced is None:
-        return updates
-    price, slippage = priced
-    fees = desk.execution.fees(side, qty, price)
-    if not await _affordable(db, desk, portfolio, order, qty, price, fees.total):
+    plan = plan_fill(desk, order, quote, as_market=as_market)
+    if plan.cancel is not None:
+        return await cancel_with_legs(db, order, now, reason=plan.cancel)
+    if plan.reject is not None:
+        set_status(db, order, OrderStatus.REJECTED, now, reason=plan.reject)
+        return [("rejected", order, None)]
+    if plan.fees is None:
+        return []
+    positions = await holdings(db, portfolio.id)
+    prices = {symbol: await desk.last_price(symbol) for symbol in positions}
+    if not affordable(portfolio, positions, prices, order, plan.qty, plan.price, plan.fees.total):
         reason = "insufficient buying power at fill time"
-        updates += await cancel_with_legs(db, order, now, reason=reason)
-        return updates
+        return await cancel_with_legs(db, order, now, reason=reason)
     booked = await book_fill(
-        db, portfolio, order, qty=qty, price=price, fees=fees, at=now, slippage=slippage * qty
+        db,
+        portfolio,
+        order,
+        qty=plan.qty,
+        price=plan.price,
+        fees=plan.fees,
+        at=now,
+        slippage=plan.slippage,
     )
-    this_bar[str(order.id)] = this_bar.get(str(order.id), ZERO) + qty
-    updates.append((booked.event, order, booked))
+    count_fill(desk, order, plan.qty)
+    updates: list[Update] = [(booked.event, order, booked)]
     updates += await _after_fill(db, order, now)
     updates += await auto_stop.protect(db, desk=desk, portfolio=portfolio, order=order, now=now)
     if order.status in OPEN_VALUES and order.time_in_force == "ioc":
@@ -180,6 +223,8 @@ async def cancel_with_legs(
     """Cancel (or expire) ``order``; held legs follow, or activate for what was filled."""
     set_status(db, order, status, now, reason=reason)
     updates: list[Update] = [(status.value, order, None)]
+    if order.order_class == "simple":
+        return updates  # a simple order has no legs
     for leg in await _children(db, order.id):
         if leg.status not in OPEN_VALUES:
             continue

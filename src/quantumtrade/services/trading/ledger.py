@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,12 @@ from quantumtrade.domain.trading.ledger import Holding, apply_fill
 from quantumtrade.domain.trading.orders import OrderStatus, check_transition
 
 ZERO = Decimal(0)
+
+
+class Journal(Protocol):
+    """Where new rows go: an ``AsyncSession``, or a batch that writes them all at once."""
+
+    def add(self, instance: object, /) -> None: ...
 
 
 async def lock_portfolio(
@@ -54,7 +60,7 @@ async def holdings(db: AsyncSession, portfolio_id: uuid.UUID) -> dict[str, Posit
 
 
 def record_event(
-    db: AsyncSession,
+    db: Journal,
     order: Order,
     event: str,
     at: datetime,
@@ -79,7 +85,7 @@ def record_event(
 
 
 def set_status(
-    db: AsyncSession, order: Order, status: OrderStatus, at: datetime, *, reason: str | None = None
+    db: Journal, order: Order, status: OrderStatus, at: datetime, *, reason: str | None = None
 ) -> None:
     """Move ``order`` to ``status`` (checked against the lifecycle) and record the event."""
     check_transition(order.status, status)
@@ -100,7 +106,7 @@ def set_status(
 
 
 def _journal(
-    db: AsyncSession,
+    db: Journal,
     portfolio: Portfolio,
     kind: str,
     cash_delta: Decimal,
@@ -124,7 +130,7 @@ def _journal(
     )
 
 
-def deposit(db: AsyncSession, portfolio: Portfolio, amount: Decimal, at: datetime) -> None:
+def deposit(db: Journal, portfolio: Portfolio, amount: Decimal, at: datetime) -> None:
     """Journal a cash deposit (negative: a withdrawal) on a locked portfolio."""
     _journal(db, portfolio, "deposit", amount, at)
 
@@ -172,18 +178,55 @@ async def book_fill(
 
     Writes the journal line, the trade, the position, the cash and the order's fill state.
     """
-    if order.status not in ("new", "partially_filled", "accepted"):
-        check_transition(order.status, OrderStatus.FILLED)  # raises: the order is closed
-    side = Side(order.side)
     position = await db.scalar(
         sa.select(Position).where(
             Position.portfolio_id == portfolio.id, Position.symbol == order.symbol
         )
     )
+    booked, change = post_fill(
+        db, portfolio, order, position, qty=qty, price=price, fees=fees, at=at, slippage=slippage
+    )
+    if change is not None and change.closed:
+        await db.delete(change.position)
+    # The session does not autoflush: make the new state visible to the queries that follow.
+    await db.flush()
+    return booked
+
+
+@dataclass(frozen=True, slots=True)
+class PositionChange:
+    """What a fill did to the position row: opened it (added), changed it, or closed it."""
+
+    position: Position
+    opened: bool = False
+    closed: bool = False
+
+
+def post_fill(
+    db: Journal,
+    portfolio: Portfolio,
+    order: Order,
+    position: Position | None,
+    *,
+    qty: Decimal,
+    price: Decimal,
+    fees: FeeBreakdown,
+    at: datetime,
+    slippage: Decimal = ZERO,
+) -> tuple[Booked, PositionChange | None]:
+    """Apply a fill to the locked portfolio, its ``position`` in the symbol and the order.
+
+    Adds the journal line, the trade, the order event and a newly opened position to ``db``;
+    a closed position is returned for the caller to delete.
+    """
+    if order.status not in ("new", "partially_filled", "accepted"):
+        check_transition(order.status, OrderStatus.FILLED)  # raises: the order is closed
+    side = Side(order.side)
     before = Holding(position.qty, position.avg_entry_price) if position else Holding()
     effect = apply_fill(before, side, qty, price, fees.total)
     trade_id = uuid.uuid4()
     after = effect.holding
+    change: PositionChange | None = None
     if position is None and after.qty != ZERO:
         position = Position(
             id=uuid.uuid4(),
@@ -198,8 +241,9 @@ async def book_fill(
             updated_at=at,
         )
         db.add(position)
+        change = PositionChange(position, opened=True)
     elif position is not None and after.qty == ZERO:
-        await db.delete(position)
+        change = PositionChange(position, closed=True)
     elif position is not None:
         if (before.qty > ZERO) != (after.qty > ZERO):
             position.opened_at = at  # flipped through zero: a new position
@@ -208,6 +252,7 @@ async def book_fill(
         position.cost_basis = after.cost_basis
         position.realized_pl += effect.realized_pl
         position.updated_at = at
+        change = PositionChange(position)
     portfolio.realized_pl += effect.realized_pl
     _journal(
         db,
@@ -255,9 +300,7 @@ async def book_fill(
     order.updated_at = at
     event = "fill" if complete else "partial_fill"
     record_event(db, order, event, at, qty=qty, price=price)
-    # The session does not autoflush: make the new state visible to the queries that follow.
-    await db.flush()
-    return Booked(
+    booked = Booked(
         order=order,
         trade_id=trade_id,
         qty=qty,
@@ -272,3 +315,4 @@ async def book_fill(
         portfolio_realized_pl=portfolio.realized_pl,
         ledger_seq=portfolio.ledger_seq,
     )
+    return booked, change

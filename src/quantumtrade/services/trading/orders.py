@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quantumtrade.db.models import Order, OrderEvent, Portfolio
+from quantumtrade.db.models import Order, OrderEvent, Portfolio, Position
 from quantumtrade.domain.errors import AppError, NotFound, Unprocessable
 from quantumtrade.domain.execution import Side, to_decimal, trailing_stop_update
 from quantumtrade.domain.market import Quote
-from quantumtrade.domain.trading.ledger import account_figures
+from quantumtrade.domain.trading.ledger import AccountFigures, account_figures
 from quantumtrade.domain.trading.orders import (
     OPEN,
     OrderClass,
@@ -43,11 +43,12 @@ OPEN_VALUES = tuple(status.value for status in OPEN)
 Update = tuple[str, Order, execute.Booked | None]
 
 
-def _client_order_id_taken(order: Order) -> Unprocessable:
+def client_order_id_taken(client_order_id: str, order_id: uuid.UUID) -> Unprocessable:
+    """Return the refusal of a client_order_id that an order of the portfolio already has."""
     return Unprocessable(
-        f"client_order_id {order.client_order_id!r} is already used by order {order.id}.",
+        f"client_order_id {client_order_id!r} is already used by order {order_id}.",
         code="client_order_id_in_use",
-        details={"order_id": str(order.id), "client_order_id": order.client_order_id},
+        details={"order_id": str(order_id), "client_order_id": client_order_id},
     )
 
 
@@ -61,7 +62,7 @@ async def _existing(
     )
 
 
-def _new_order(
+def new_order(
     spec: OrderSpec, portfolio: Portfolio, asset_class: str, now: datetime, source: str
 ) -> Order:
     return Order(
@@ -142,12 +143,55 @@ async def _check(
     ``replacing`` leaves that order's own reservation out of the buying power.
     """
     last = await desk.last_price(info.symbol)
-    market_open = desk.market_open(info.asset_class)
     positions = await holdings(db, portfolio.id)
     prices = {symbol: await desk.last_price(symbol) for symbol in positions}
     reserved = await reserved_amount(
         db, portfolio.id, positions, prices, last_price=desk.last_price, exclude=replacing
     )
+    qty, ref, figures = pretrade(
+        desk=desk,
+        portfolio=portfolio,
+        spec=spec,
+        info=info,
+        quote=quote,
+        last=last,
+        positions=positions,
+        prices=prices,
+        reserved=reserved,
+    )
+    await risk_limits.enforce(
+        db,
+        desk=desk,
+        portfolio=portfolio,
+        symbol=info.symbol,
+        side=spec.side,
+        qty=qty,
+        price=ref,
+        positions=positions,
+        prices=prices,
+        account=figures,
+        now=now,
+    )
+
+
+def pretrade(
+    *,
+    desk: TradingDesk,
+    portfolio: Portfolio,
+    spec: OrderSpec,
+    info: SymbolInfo,
+    quote: Quote,
+    last: Decimal,
+    positions: dict[str, Position],
+    prices: dict[str, Decimal],
+    reserved: Decimal,
+) -> tuple[Decimal, Decimal, AccountFigures]:
+    """Run the pre-trade checks (raises to refuse); return the quantity, price and figures.
+
+    The quantity of a notional order is taken at the reference price: the expected fill price
+    of a market order, else the limit or stop.
+    """
+    market_open = desk.market_open(info.asset_class)
     figures = account_figures(
         portfolio.cash,
         [(p.qty, prices[s]) for s, p in positions.items()],
@@ -181,19 +225,7 @@ async def _check(
         ),
         desk.extra_checks,
     )
-    await risk_limits.enforce(
-        db,
-        desk=desk,
-        portfolio=portfolio,
-        symbol=info.symbol,
-        side=spec.side,
-        qty=qty,
-        price=ref,
-        positions=positions,
-        prices=prices,
-        account=figures,
-        now=now,
-    )
+    return qty, ref, figures
 
 
 async def submit_order(
@@ -214,13 +246,13 @@ async def submit_order(
     if spec.client_order_id is not None:
         taken = await _existing(db, portfolio_id, spec.client_order_id)
         if taken is not None:
-            raise _client_order_id_taken(taken)
+            raise client_order_id_taken(taken.client_order_id, taken.id)
     quote = await desk.quote(info.symbol)
     market_open = desk.market_open(info.asset_class)
     now = container.clock.now()
     portfolio = await lock_portfolio(db, portfolio_id, user_id=user_id)
     await _check(db, desk=desk, portfolio=portfolio, spec=spec, info=info, quote=quote, now=now)
-    order = _new_order(spec, portfolio, info.asset_class, now, source)
+    order = new_order(spec, portfolio, info.asset_class, now, source)
     updates: list[Update] = []
     queued = not market_open or spec.time_in_force in (TimeInForce.OPG, TimeInForce.CLS)
     if (
@@ -254,7 +286,7 @@ async def submit_order(
         await db.rollback()
         taken = await _existing(db, portfolio_id, order.client_order_id)
         if taken is not None:
-            raise _client_order_id_taken(taken) from exc
+            raise client_order_id_taken(taken.client_order_id, taken.id) from exc
         raise
     record_event(db, order, order.status, now)
     updates.append((order.status, order, None))
@@ -489,9 +521,9 @@ async def replace_order(
     assert spec.client_order_id is not None  # set above
     taken = await _existing(db, portfolio.id, spec.client_order_id)
     if taken is not None:
-        raise _client_order_id_taken(taken)
+        raise client_order_id_taken(taken.client_order_id, taken.id)
     now = desk.container.clock.now()
-    new = _new_order(spec, portfolio, old.asset_class, now, old.source)
+    new = new_order(spec, portfolio, old.asset_class, now, old.source)
     new.order_class = old.order_class
     new.parent_order_id = old.parent_order_id
     new.leg_role = old.leg_role

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -127,19 +128,30 @@ async def reserved_amount(
     exclude: uuid.UUID | None = None,
 ) -> Decimal:
     """Return what the open orders would spend if they filled at their limit, stop or market."""
-    rows = await db.scalars(
-        sa.select(Order).where(
-            Order.portfolio_id == portfolio_id,
-            Order.status.in_(OPEN_VALUES),
-            Order.status != OrderStatus.HELD.value,
-            *([Order.id != exclude] if exclude is not None else []),
+    rows = list(
+        await db.scalars(
+            sa.select(Order).where(
+                Order.portfolio_id == portfolio_id,
+                Order.status.in_(OPEN_VALUES),
+                Order.status != OrderStatus.HELD.value,
+                *([Order.id != exclude] if exclude is not None else []),
+            )
         )
     )
-    total = ZERO
+    known = dict(prices)
     for order in rows:
-        price = order.limit_price or order.stop_price or prices.get(order.symbol)
-        if price is None:
-            price = await last_price(order.symbol) if last_price is not None else ZERO
+        if not (order.limit_price or order.stop_price) and order.symbol not in known:
+            known[order.symbol] = await last_price(order.symbol) if last_price else ZERO
+    return reserved_for(rows, positions, known)
+
+
+def reserved_for(
+    orders: Iterable[Order], positions: dict[str, Position], prices: dict[str, Decimal]
+) -> Decimal:
+    """Return what ``orders`` (open, not held) would spend at their limit, stop or ``prices``."""
+    total = ZERO
+    for order in orders:
+        price = order.limit_price or order.stop_price or prices[order.symbol]
         remaining = (
             (order.qty - order.filled_qty)
             if order.qty is not None

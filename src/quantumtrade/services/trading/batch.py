@@ -1,0 +1,630 @@
+"""Group commit for the orders that settle at once: many orders, one transaction.
+
+A simple market or limit order with its portfolio named is queued here instead of taking a
+transaction of its own. A writer takes everything queued (up to ``max_batch``) and, in one
+transaction, checks the callers' sessions, locks every portfolio involved (in id order, so
+two writers never deadlock), reads their positions, open orders and client_order_ids once,
+then runs each order in arrival order through the same rules as :func:`orders.submit_order`
+(``pretrade``, the risk limits, ``plan_fill``, ``affordable``, ``post_fill``) on that
+in-memory state, and writes all the rows with one multi-row statement per table. Nobody is
+answered before the commit.
+
+What does not fit is placed on its own, in its own transaction, after the batch: an order
+whose portfolio has limits that read history (orders per minute, daily loss, drawdown) or
+automatic stops, or whose market is closed. If the batch fails as a whole (a lost connection,
+a constraint), nothing of it was written, and each of its orders is placed on its own, so each
+caller gets the answer the one-by-one path gives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from quantumtrade.core.security import AccessClaims
+from quantumtrade.db.models import (
+    AuthSession,
+    LedgerEntry,
+    Order,
+    OrderEvent,
+    Portfolio,
+    Position,
+    Trade,
+    User,
+)
+from quantumtrade.domain.errors import AppError, NotFound
+from quantumtrade.domain.market import Quote
+from quantumtrade.domain.trading.orders import (
+    OrderClass,
+    OrderSpec,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+    validate_order,
+)
+from quantumtrade.marketdata.source import SymbolInfo
+from quantumtrade.services import auth
+from quantumtrade.services.auth.login import SESSION_TOUCH_INTERVAL
+from quantumtrade.services.risk.limits import check_limits, limits_of, needs_history
+from quantumtrade.services.trading import execute, orders
+from quantumtrade.services.trading.desk import TradingDesk
+from quantumtrade.services.trading.ledger import (
+    PositionChange,
+    post_fill,
+    record_event,
+    set_status,
+)
+from quantumtrade.services.trading.portfolios import reserved_for
+from quantumtrade.services.trading.views import order_view
+
+log = structlog.get_logger(__name__)
+
+ZERO = Decimal(0)
+Update = tuple[str, Order, execute.Booked | None]
+_SETTLE_NOW = (OrderType.MARKET, OrderType.LIMIT)
+_TIME_IN_FORCE = (TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK)
+_HELD = OrderStatus.HELD.value
+
+
+@dataclass(eq=False)
+class _Ticket:
+    """One queued order and the caller waiting for it."""
+
+    access_token: str
+    claims: AccessClaims
+    portfolio_id: uuid.UUID | None  # None: the caller's first portfolio
+    spec: OrderSpec  # validated, with its symbol resolved and its client_order_id set
+    info: SymbolInfo
+    source: str
+    future: asyncio.Future[dict[str, Any]]  # the order's view
+
+
+@dataclass
+class _Rows:
+    """What a batch writes: the rows it adds, and the positions it changes or closes."""
+
+    added: dict[type, list[Any]] = field(default_factory=dict)
+    changed: dict[uuid.UUID, Position] = field(default_factory=dict)
+    closed: list[Position] = field(default_factory=list)
+
+    def add(self, instance: object, /) -> None:
+        self.added.setdefault(type(instance), []).append(instance)
+
+    def of(self, kind: type) -> list[Any]:
+        return self.added.get(kind, [])
+
+
+@dataclass
+class _Account:
+    """A locked portfolio as the batch sees it: its row, positions and open orders."""
+
+    portfolio: Portfolio
+    positions: dict[str, Position]
+    open_orders: list[Order]
+    before: tuple[Decimal, Decimal, int]  # cash, realised P&L, ledger_seq as read
+
+
+def _row(instance: Any, table: sa.Table, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Return an ORM instance's column values, with the column defaults the ORM would add."""
+    row: dict[str, Any] = {}
+    for column in table.columns:
+        if column.key in skip:
+            continue
+        value = getattr(instance, column.key)
+        default = column.default
+        if value is None and default is not None and not column.nullable:
+            arg = getattr(default, "arg", None)
+            value = arg(None) if callable(arg) else arg
+        row[column.key] = value
+    return row
+
+
+def _table(model: type[Any]) -> sa.Table:
+    table: sa.Table = model.__table__
+    return table
+
+
+def _transient(model: type[Any], row: Any) -> Any:
+    return model(**dict(row._mapping))
+
+
+class OrderBatcher:
+    """Places orders through the group commit, or one by one where they do not fit it."""
+
+    def __init__(self, desk: TradingDesk, *, max_batch: int = 100, writers: int = 2) -> None:
+        self.desk = desk
+        self.max_batch = max_batch
+        self.writers = writers
+        self.enabled = desk.container.settings.paper_order_batching
+        self._queue: list[_Ticket] = []
+        self._drainers: set[asyncio.Task[None]] = set()
+        self._active = 0
+        self._aside: set[asyncio.Task[None]] = set()
+
+    @staticmethod
+    def fits(spec: OrderSpec) -> bool:
+        """Return whether an order can go through the group commit, judged by its fields."""
+        return (
+            spec.order_class is OrderClass.SIMPLE
+            and spec.type in _SETTLE_NOW
+            and spec.time_in_force in _TIME_IN_FORCE
+            and not spec.extended_hours
+        )
+
+    async def place(
+        self,
+        *,
+        access_token: str,
+        portfolio_id: uuid.UUID | None,
+        spec: OrderSpec,
+        source: str = "api",
+    ) -> dict[str, Any]:
+        """Authenticate the caller, place the order and return its view (raises to refuse)."""
+        container = self.desk.container
+        claims = auth.read_access_token(container.settings, access_token, container.clock.now())
+        if self.enabled and self.fits(spec):
+            try:
+                info = self.desk.symbol_info(spec.symbol)
+                spec = validate_order(
+                    replace(
+                        spec,
+                        symbol=info.symbol,
+                        client_order_id=spec.client_order_id or str(uuid.uuid4()),
+                    ),
+                    fractionable=info.fractionable,
+                )
+            except AppError:
+                pass  # refused on its own path, after the session is checked, as always
+            else:
+                ticket = _Ticket(
+                    access_token=access_token,
+                    claims=claims,
+                    portfolio_id=portfolio_id,
+                    spec=spec,
+                    info=info,
+                    source=source,
+                    future=asyncio.get_running_loop().create_future(),
+                )
+                self._queue.append(ticket)
+                self._wake()
+                return await ticket.future
+        return await self._alone(access_token, portfolio_id, spec, source)
+
+    async def _alone(
+        self, access_token: str, portfolio_id: uuid.UUID | None, spec: OrderSpec, source: str
+    ) -> dict[str, Any]:
+        """Place one order in a transaction of its own (``orders.submit_order``)."""
+        container = self.desk.container
+        async with container.session_factory() as db:
+            principal = await auth.authenticate(
+                db,
+                settings=container.settings,
+                access_token=access_token,
+                now=container.clock.now(),
+            )
+            order = await orders.submit_order(
+                db,
+                desk=self.desk,
+                user_id=principal.user.id,
+                portfolio_id=portfolio_id,
+                spec=spec,
+                source=source,
+            )
+            if order.order_class == OrderClass.SIMPLE.value:
+                return order_view(order)
+            legs = await orders.legs_of(db, [order])
+            return order_view(order, legs.get(order.id) or None)
+
+    def _wake(self) -> None:
+        if self._active < self.writers:
+            # Counted until the loop below sees the queue empty, with no await in between: a
+            # ticket queued after that check always finds a writer to start.
+            self._active += 1
+            task = asyncio.create_task(self._drain(), name="order batch")
+            self._drainers.add(task)
+            task.add_done_callback(self._drainers.discard)
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                batch = self._queue[: self.max_batch]
+                del self._queue[: self.max_batch]
+                try:
+                    await self._run(batch)
+                except BaseException as exc:  # never leave a caller waiting
+                    for ticket in batch:
+                        if not ticket.future.done():
+                            ticket.future.set_exception(exc)
+                    raise
+        finally:
+            self._active -= 1
+
+    def _set_aside(self, tickets: Iterable[_Ticket]) -> None:
+        """Place these orders one by one, each answering its own caller."""
+        for ticket in tickets:
+            task = asyncio.create_task(self._settle_alone(ticket), name="order alone")
+            self._aside.add(task)
+            task.add_done_callback(self._aside.discard)
+
+    async def _settle_alone(self, ticket: _Ticket) -> None:
+        try:
+            view = await self._alone(
+                ticket.access_token, ticket.portfolio_id, ticket.spec, ticket.source
+            )
+        except Exception as exc:
+            if not ticket.future.done():
+                ticket.future.set_exception(exc)
+            return
+        if not ticket.future.done():
+            ticket.future.set_result(view)
+
+    async def _run(self, batch: list[_Ticket]) -> None:
+        booked = _Batch(self.desk, batch)
+        try:
+            async with self.desk.container.engine.begin() as connection:
+                await booked.run(connection)
+        except Exception:
+            log.warning("order batch failed; placing its orders one by one", exc_info=True)
+            self._set_aside(batch)
+            return
+        self._set_aside(booked.aside)
+        for ticket, error in booked.refused:
+            if not ticket.future.done():
+                ticket.future.set_exception(error)
+        for ticket, order, user_id, updates in booked.placed:
+            await self.desk.publish(user_id, updates)
+            if order.status in orders.OPEN_VALUES:
+                await self.desk.notify_engine([order])
+            if not ticket.future.done():
+                ticket.future.set_result(order_view(order))
+
+
+class _Batch:
+    """One transaction's worth of orders: read once, decided in memory, written at once."""
+
+    def __init__(self, desk: TradingDesk, tickets: list[_Ticket]) -> None:
+        self.desk = desk
+        self.tickets = tickets
+        self.rows = _Rows()
+        self.placed: list[tuple[_Ticket, Order, uuid.UUID, list[Update]]] = []
+        self.refused: list[tuple[_Ticket, AppError]] = []
+        self.aside: list[_Ticket] = []
+
+    async def run(self, db: AsyncConnection) -> None:
+        """Decide every ticket and write the rows (the caller commits)."""
+        live, touch = await self._sessions(db)
+        live = await self._default_portfolios(db, live)
+        accounts = await self._lock(db, live)
+        taken = await self._client_order_ids(db, live)
+        for ticket in live:
+            assert ticket.portfolio_id is not None  # named by the caller or by default
+            account = accounts.get(ticket.portfolio_id)
+            try:
+                if account is None or account.portfolio.user_id != ticket.claims.user_id:
+                    raise NotFound("Portfolio not found.", code="portfolio_not_found")
+                key = (ticket.portfolio_id, ticket.spec.client_order_id)
+                if key in taken:
+                    assert ticket.spec.client_order_id is not None
+                    raise orders.client_order_id_taken(ticket.spec.client_order_id, taken[key])
+                order = await self._place(ticket, account)
+            except AppError as exc:
+                self.refused.append((ticket, exc))
+                continue
+            if order is None:
+                self.aside.append(ticket)
+                continue
+            taken[key] = order.id
+        await self._write(db, accounts, touch)
+
+    async def _sessions(self, db: AsyncConnection) -> tuple[list[_Ticket], set[uuid.UUID]]:
+        """Check each caller's session as ``auth.authenticate`` does; return who may go on."""
+        ids = {ticket.claims.session_id for ticket in self.tickets}
+        result = await db.execute(
+            sa.select(
+                AuthSession.id,
+                AuthSession.user_id,
+                AuthSession.revoked_at,
+                AuthSession.expires_at,
+                AuthSession.last_used_at,
+                User.is_active,
+            )
+            .join(User, User.id == AuthSession.user_id)
+            .where(AuthSession.id.in_(ids))
+        )
+        sessions = {row.id: row for row in result}
+        live: list[_Ticket] = []
+        touch: set[uuid.UUID] = set()
+        now = self.desk.container.clock.now()
+        for ticket in self.tickets:
+            row = sessions.get(ticket.claims.session_id)
+            try:
+                auth.check_session(
+                    ticket.claims,
+                    user_id=row.user_id if row else None,
+                    user_active=bool(row and row.is_active),
+                    revoked_at=row.revoked_at if row else None,
+                    expires_at=row.expires_at if row else None,
+                    now=now,
+                )
+            except AppError as exc:
+                self.refused.append((ticket, exc))
+                continue
+            assert row is not None
+            if now - row.last_used_at > SESSION_TOUCH_INTERVAL:
+                touch.add(row.id)
+            live.append(ticket)
+        return live, touch
+
+    async def _default_portfolios(
+        self, db: AsyncConnection, tickets: list[_Ticket]
+    ) -> list[_Ticket]:
+        """Name each order without a portfolio its caller's first one (as ``default_portfolio``).
+
+        A caller with no portfolio yet is set aside: placed on its own, which creates it.
+        """
+        users = {t.claims.user_id for t in tickets if t.portfolio_id is None}
+        if not users:
+            return tickets
+        result = await db.execute(
+            sa.select(Portfolio.user_id, Portfolio.id)
+            .where(Portfolio.user_id.in_(users))
+            .order_by(Portfolio.created_at.desc(), Portfolio.id.desc())
+        )
+        first = {row.user_id: row.id for row in result}  # the last row read is the first made
+        ready: list[_Ticket] = []
+        for ticket in tickets:
+            if ticket.portfolio_id is None:
+                ticket.portfolio_id = first.get(ticket.claims.user_id)
+                if ticket.portfolio_id is None:
+                    self.aside.append(ticket)
+                    continue
+            ready.append(ticket)
+        return ready
+
+    async def _lock(self, db: AsyncConnection, tickets: list[_Ticket]) -> dict[uuid.UUID, _Account]:
+        """Lock the callers' portfolios in id order and read their positions and open orders."""
+        wanted = sorted({(t.portfolio_id, t.claims.user_id) for t in tickets})
+        if not wanted:
+            return {}
+        ids = (
+            sa.select(Portfolio.id)
+            .where(sa.tuple_(Portfolio.id, Portfolio.user_id).in_(wanted))
+            .order_by(Portfolio.id)
+            .with_for_update()
+        )
+        # The same lock as ``lock_portfolio``: a row lock on PostgreSQL, the write lock on SQLite.
+        result = await db.execute(
+            sa.update(Portfolio)
+            .where(Portfolio.id.in_(ids.scalar_subquery()))
+            .values(version=Portfolio.version + 1)
+            .returning(*Portfolio.__table__.columns)
+        )
+        accounts: dict[uuid.UUID, _Account] = {}
+        for row in result.all():
+            portfolio: Portfolio = _transient(Portfolio, row)
+            before = (portfolio.cash, portfolio.realized_pl, portfolio.ledger_seq)
+            accounts[portfolio.id] = _Account(portfolio, {}, [], before)
+        if not accounts:
+            return accounts
+        positions = await db.execute(
+            sa.select(*Position.__table__.columns).where(Position.portfolio_id.in_(accounts))
+        )
+        for row in positions:
+            position: Position = _transient(Position, row)
+            accounts[position.portfolio_id].positions[position.symbol] = position
+        open_orders = await db.execute(
+            sa.select(*Order.__table__.columns).where(
+                Order.portfolio_id.in_(accounts),
+                Order.status.in_(orders.OPEN_VALUES),
+                Order.status != _HELD,
+            )
+        )
+        for row in open_orders:
+            order: Order = _transient(Order, row)
+            accounts[order.portfolio_id].open_orders.append(order)
+        return accounts
+
+    async def _client_order_ids(
+        self, db: AsyncConnection, tickets: list[_Ticket]
+    ) -> dict[tuple[uuid.UUID, str | None], uuid.UUID]:
+        pairs = {(t.portfolio_id, t.spec.client_order_id) for t in tickets}
+        if not pairs:
+            return {}
+        result = await db.execute(
+            sa.select(Order.portfolio_id, Order.client_order_id, Order.id).where(
+                sa.tuple_(Order.portfolio_id, Order.client_order_id).in_(sorted(pairs, key=str))
+            )
+        )
+        return {(row.portfolio_id, row.client_order_id): row.id for row in result}
+
+    async def _place(self, ticket: _Ticket, account: _Account) -> Order | None:
+        """Run one order on the locked account; None when it must be placed on its own."""
+        desk = self.desk
+        portfolio, positions = account.portfolio, account.positions
+        spec, info = ticket.spec, ticket.info
+        limits = limits_of(portfolio)
+        if (
+            needs_history(limits)
+            or limits.auto_stop_pct is not None
+            or limits.auto_stop_atr_multiple is not None
+            or not desk.market_open(info.asset_class)
+        ):
+            return None
+        now = desk.container.clock.now()
+        quote = await desk.quote(info.symbol)
+        last = await desk.last_price(info.symbol)
+        prices = {symbol: await desk.last_price(symbol) for symbol in positions}
+        known = dict(prices)
+        for resting in account.open_orders:
+            if not (resting.limit_price or resting.stop_price) and resting.symbol not in known:
+                known[resting.symbol] = await desk.last_price(resting.symbol)
+        qty, ref, figures = orders.pretrade(
+            desk=desk,
+            portfolio=portfolio,
+            spec=spec,
+            info=info,
+            quote=quote,
+            last=last,
+            positions=positions,
+            prices=prices,
+            reserved=reserved_for(account.open_orders, positions, known),
+        )
+        check_limits(
+            limits,
+            sectors=desk.sectors(),
+            symbol=info.symbol,
+            side=spec.side,
+            qty=qty,
+            price=ref,
+            positions=positions,
+            prices=prices,
+            account=figures,
+        )
+        order = orders.new_order(spec, portfolio, info.asset_class, now, ticket.source)
+        self.rows.add(order)
+        record_event(self.rows, order, order.status, now)
+        updates: list[Update] = [(order.status, order, None)]
+        updates += self._execute(account, order, quote, prices, now)
+        if order.status in orders.OPEN_VALUES:
+            account.open_orders.append(order)
+        self.placed.append((ticket, order, portfolio.user_id, updates))
+        return order
+
+    def _execute(
+        self,
+        account: _Account,
+        order: Order,
+        quote: Quote,
+        prices: dict[str, Decimal],
+        now: datetime,
+    ) -> list[Update]:
+        """Fill what the new order fills now, as ``execute.execute_now`` does for one order."""
+        portfolio, positions = account.portfolio, account.positions
+        plan = execute.plan_fill(self.desk, order, quote, as_market=False)
+        if plan.reject is not None:
+            set_status(self.rows, order, OrderStatus.REJECTED, now, reason=plan.reject)
+            return [("rejected", order, None)]
+        if (
+            plan.cancel is None
+            and plan.fees is not None
+            and not execute.affordable(
+                portfolio, positions, prices, order, plan.qty, plan.price, plan.fees.total
+            )
+        ):
+            plan = replace(plan, cancel="insufficient buying power at fill time")
+        if plan.cancel is not None:
+            set_status(self.rows, order, OrderStatus.CANCELED, now, reason=plan.cancel)
+            return [("canceled", order, None)]
+        if plan.fees is None:
+            return []  # it rests on the book
+        held = positions.get(order.symbol)
+        booked, change = post_fill(
+            self.rows,
+            portfolio,
+            order,
+            held,
+            qty=plan.qty,
+            price=plan.price,
+            fees=plan.fees,
+            at=now,
+            slippage=plan.slippage,
+        )
+        if change is not None:
+            self._track(account, change)
+        execute.count_fill(self.desk, order, plan.qty)
+        updates: list[Update] = [(booked.event, order, booked)]
+        if order.status in orders.OPEN_VALUES and order.time_in_force == TimeInForce.IOC.value:
+            reason = "ioc: remainder canceled"
+            set_status(self.rows, order, OrderStatus.CANCELED, now, reason=reason)
+            updates.append(("canceled", order, None))
+        return updates
+
+    def _track(self, account: _Account, change: PositionChange) -> None:
+        position = change.position
+        opened_here = any(p is position for p in self.rows.of(Position))
+        if change.closed:
+            account.positions.pop(position.symbol, None)
+            self.rows.changed.pop(position.id, None)
+            if opened_here:
+                self.rows.added[Position].remove(position)
+            else:
+                self.rows.closed.append(position)
+        elif change.opened:
+            account.positions[position.symbol] = position
+        elif not opened_here:
+            self.rows.changed[position.id] = position
+
+    async def _write(
+        self, db: AsyncConnection, accounts: dict[uuid.UUID, _Account], touch: set[uuid.UUID]
+    ) -> None:
+        """Write the batch: one statement per table (orders before the rows naming them)."""
+        rows = self.rows
+        if touch:
+            await db.execute(
+                sa.update(AuthSession)
+                .where(AuthSession.id.in_(touch))
+                .values(last_used_at=self.desk.container.clock.now())
+            )
+        for model, skip in (
+            (Order, ()),
+            (Position, ()),
+            (OrderEvent, ("id",)),
+            (LedgerEntry, ()),
+            (Trade, ()),
+        ):
+            table = _table(model)
+            added = rows.of(model)
+            if added:
+                await db.execute(table.insert(), [_row(item, table, skip) for item in added])
+        if rows.closed:
+            await db.execute(
+                sa.delete(Position).where(Position.id.in_([p.id for p in rows.closed]))
+            )
+        if rows.changed:
+            table = _table(Position)
+            await db.execute(
+                table.update()
+                .where(table.c.id == sa.bindparam("_id"))
+                .values({name: sa.bindparam(f"_{name}") for name in _POSITION_FIELDS}),
+                [
+                    {"_id": p.id, **{f"_{name}": getattr(p, name) for name in _POSITION_FIELDS}}
+                    for p in rows.changed.values()
+                ],
+            )
+        moved = [
+            account.portfolio
+            for account in accounts.values()
+            if account.before
+            != (account.portfolio.cash, account.portfolio.realized_pl, account.portfolio.ledger_seq)
+        ]
+        if moved:
+            table = _table(Portfolio)
+            await db.execute(
+                table.update()
+                .where(table.c.id == sa.bindparam("_id"))
+                .values({name: sa.bindparam(f"_{name}") for name in _PORTFOLIO_FIELDS}),
+                [
+                    {"_id": p.id, **{f"_{name}": getattr(p, name) for name in _PORTFOLIO_FIELDS}}
+                    for p in moved
+                ],
+            )
+
+
+_POSITION_FIELDS = (
+    "qty",
+    "avg_entry_price",
+    "cost_basis",
+    "realized_pl",
+    "opened_at",
+    "updated_at",
+)
+_PORTFOLIO_FIELDS = ("cash", "realized_pl", "ledger_seq")
