@@ -12,8 +12,17 @@ Two account layouts: ``own`` (each client trades its own portfolio, the throughp
 run the database is counted: orders stored must equal 201 responses, every stored order must be
 filled with exactly one trade, and no client_order_id may appear twice.
 
+That is a closed loop: with N clients the mean latency is just N / throughput (Little's law).
+``--rate R`` runs an open loop instead: orders arrive at a fixed rate of R per second in total
+(the i-th at start + i/R), a scheduler puts each arrival in a queue at its time and the N
+connections take them from it. Latency runs from the scheduled arrival, not from the send, so
+the time an arrival waits for a free connection counts (no coordinated omission). Arrivals of
+the window answered more than 2 s after it are reported as late; the backlog still queued then
+is dropped (not sent) and reported too.
+
     .venv/bin/python benchmarks/bench_orders_http.py                      # both databases
     .venv/bin/python benchmarks/bench_orders_http.py --db postgresql --clients 50 --seconds 10
+    .venv/bin/python benchmarks/bench_orders_http.py --db postgresql --layout own --rate 100 200
     .venv/bin/python benchmarks/bench_orders_http.py --profile            # where the time goes
 
 ``--profile`` runs the app in-process instead (httpx ASGI transport, one order at a time) and
@@ -48,6 +57,8 @@ PG_ADMIN_URL = os.environ.get(
 SYMBOL = "AAPL"
 STARTING_CASH = "1000000000"
 PASSWORD = "violet-Harbor-93-quasar"  # noqa: S105 - a throwaway benchmark account
+GRACE = 2.0  # open loop: answers to the window's arrivals count until this long after it
+IDLE_RECONNECT = 4.0  # reopen a connection idle this long (uvicorn closes them after 5 s)
 
 
 def _free_port() -> int:
@@ -169,10 +180,14 @@ class Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
+    async def connect(self) -> None:
+        await self.close()
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
     async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
         if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
+            await self.connect()
+        assert self.reader is not None and self.writer is not None
         self.writer.write(
             b"POST %s HTTP/1.1\r\n%sContent-Length: %d\r\n\r\n%s"
             % (path.encode(), self.head, len(body), body)
@@ -190,9 +205,10 @@ class Connection:
 
     async def close(self) -> None:
         if self.writer is not None:
-            self.writer.close()
+            writer, self.reader, self.writer = self.writer, None, None
+            writer.close()
             with contextlib.suppress(Exception):
-                await self.writer.wait_closed()
+                await writer.wait_closed()
 
 
 async def setup_accounts(
@@ -219,6 +235,19 @@ async def setup_accounts(
         else:
             accounts = [await account(0)] * clients
     return accounts, sorted({pid for _t, pid in accounts})
+
+
+def _order_body(portfolio_id: str, client_order_id: str) -> bytes:
+    return json.dumps(
+        {
+            "symbol": SYMBOL,
+            "side": "buy",
+            "type": "market",
+            "qty": "1",
+            "portfolio_id": portfolio_id,
+            "client_order_id": client_order_id,
+        }
+    ).encode()
 
 
 def _tree_cpu_seconds(pid: int) -> float:
@@ -257,16 +286,7 @@ async def load(
         i = 0
         try:
             while (now := time.perf_counter()) < stop_at:
-                body = json.dumps(
-                    {
-                        "symbol": SYMBOL,
-                        "side": "buy",
-                        "type": "market",
-                        "qty": "1",
-                        "portfolio_id": portfolio_id,
-                        "client_order_id": f"c{n}-{i}",
-                    }
-                ).encode()
+                body = _order_body(portfolio_id, f"c{n}-{i}")
                 i += 1
                 status, answer = await connection.post("/api/orders", body)
                 done = time.perf_counter()
@@ -298,6 +318,108 @@ async def load(
         "orders_per_s": measured / seconds,
         "p50_ms": _percentile(latencies, 0.50) * 1000,
         "p99_ms": _percentile(latencies, 0.99) * 1000,
+        "max_ms": max(latencies, default=float("nan")) * 1000,
+    }
+
+
+async def load_open(
+    host: str,
+    port: int,
+    server_pid: int,
+    accounts: list[tuple[str, str]],
+    seconds: float,
+    warmup: float,
+    rate: float,
+) -> dict[str, Any]:
+    """Open loop: arrivals every 1/rate s from a shared queue; latency from the scheduled time.
+
+    Kept: arrivals scheduled in the window and answered by its end + GRACE. Arrivals of the
+    window answered later are "late"; those still queued then are dropped ("unsent").
+    """
+    statuses: Counter[int] = Counter()
+    failures: list[str] = []
+    latencies: list[float] = []
+    counts: Counter[str] = Counter()
+    connections = [Connection(host, port, token) for token, _pid in accounts]
+    await asyncio.gather(*(c.connect() for c in connections))
+    queue: asyncio.Queue[float | None] = asyncio.Queue()
+    start = time.perf_counter()
+    measure_from = start + warmup
+    stop_at = measure_from + seconds
+    deadline = stop_at + GRACE
+
+    async def schedule() -> None:
+        i = 0
+        while (due := start + i / rate) < stop_at:
+            if (delay := due - time.perf_counter()) > 0:
+                await asyncio.sleep(delay)
+            queue.put_nowait(due)  # late wake-ups catch up: the arrival times stay fixed
+            i += 1
+        counts["arrivals"] = i
+        for _ in connections:
+            queue.put_nowait(None)  # one stop per client, behind the last arrival
+
+    async def client(n: int, connection: Connection, portfolio_id: str) -> None:
+        i = 0
+        last_used = time.perf_counter()
+        try:
+            while (due := await queue.get()) is not None:
+                now = time.perf_counter()
+                if now > deadline:  # drain the backlog without sending it
+                    counts["unsent"] += due >= measure_from
+                    continue
+                if now - last_used > IDLE_RECONNECT:
+                    await connection.connect()
+                status, answer = await connection.post(
+                    "/api/orders", _order_body(portfolio_id, f"c{n}-{i}")
+                )
+                i += 1
+                done = last_used = time.perf_counter()
+                statuses[status] += 1
+                if status != 201 and len(failures) < 5:
+                    failures.append(f"{status} {answer[:300]!r}")
+                if measure_from <= done <= stop_at:
+                    counts["answered_in_window"] += 1  # server work done while CPU is sampled
+                if due < measure_from:
+                    continue
+                if done <= deadline:
+                    latencies.append(done - due)
+                    counts["ok"] += status == 201
+                else:
+                    counts["late"] += 1
+        finally:
+            await connection.close()
+
+    cpu: dict[str, float] = {}
+
+    async def sample_cpu() -> None:
+        await asyncio.sleep(measure_from - time.perf_counter())
+        cpu["server"], cpu["client"] = _tree_cpu_seconds(server_pid), time.process_time()
+        await asyncio.sleep(stop_at - time.perf_counter())
+        cpu["server"] = _tree_cpu_seconds(server_pid) - cpu["server"]
+        cpu["client"] = time.process_time() - cpu["client"]
+
+    tasks = [
+        schedule(),
+        sample_cpu(),
+        *(client(n, connections[n], pid) for n, (_t, pid) in enumerate(accounts)),
+    ]
+    # After the deadline only the requests in flight then (at most one per client) remain.
+    await asyncio.wait_for(asyncio.gather(*tasks), deadline - time.perf_counter() + 60)
+    return {
+        "failures": failures,
+        "server_cpu_ms_per_order": cpu["server"] / max(counts["answered_in_window"], 1) * 1000,
+        "server_cpu_share": cpu["server"] / seconds,
+        "client_cpu_share": cpu["client"] / seconds,
+        "statuses": statuses,
+        "orders_per_s": counts["ok"] / seconds,
+        "p50_ms": _percentile(latencies, 0.50) * 1000,
+        "p99_ms": _percentile(latencies, 0.99) * 1000,
+        "max_ms": max(latencies, default=float("nan")) * 1000,
+        "arrivals": counts["arrivals"],
+        "late": counts["late"],
+        "unsent": counts["unsent"],
+        "answered_per_s": counts["answered_in_window"] / seconds,
     }
 
 
@@ -336,7 +458,13 @@ async def count_in_db(url: str, portfolio_ids: list[str]) -> dict[str, int]:
 
 
 async def run(
-    kind: str, clients: int, layout: str, seconds: float, warmup: float, workers: int
+    kind: str,
+    clients: int,
+    layout: str,
+    seconds: float,
+    warmup: float,
+    workers: int,
+    rate: float | None = None,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="qt-bench-orders-") as tmp:
         data_dir = Path(tmp) / "data"
@@ -345,9 +473,12 @@ async def run(
                 accounts, portfolio_ids = await setup_accounts(
                     f"http://{host}:{port}", clients, layout
                 )
-                result = await load(host, port, pid, accounts, seconds, warmup)
+                if rate is None:
+                    result = await load(host, port, pid, accounts, seconds, warmup)
+                else:
+                    result = await load_open(host, port, pid, accounts, seconds, warmup, rate)
             result["db"] = await count_in_db(sqlalchemy_url(database_url, data_dir), portfolio_ids)
-    result.update(kind=kind, clients=clients, layout=layout, workers=workers)
+    result.update(kind=kind, clients=clients, layout=layout, workers=workers, rate=rate)
     return result
 
 
@@ -533,9 +664,19 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="*", default=[1])
     parser.add_argument("--seconds", type=float, default=10.0, help="measuring window")
     parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        nargs="*",
+        default=None,
+        help="open loop: offered orders/s in total, one row per rate (default: closed loop)",
+    )
     parser.add_argument("--profile", action="store_true", help="split one order's time instead")
     parser.add_argument("--profile-orders", type=int, default=300)
     args = parser.parse_args()
+    rates: list[float | None] = list(args.rate) if args.rate else [None]
+    if any(rate is not None and rate <= 0 for rate in rates):
+        parser.error("--rate must be positive")
     with contextlib.suppress(ImportError):
         import uvloop
 
@@ -553,36 +694,68 @@ def main() -> None:
         f"{args.clients} clients, market orders of 1 {SYMBOL}, {args.warmup:g}s warm-up + "
         f"{args.seconds:g}s window; server: `python -m quantumtrade serve` subprocess"
     )
+    if any(rate is not None for rate in rates):
+        print(
+            "open loop (offered/s): arrivals at fixed intervals shared by the clients' "
+            "connections, latency from the scheduled arrival; orders/s = 201 answers to the "
+            f"window's arrivals within window + {GRACE:g}s, per second of window"
+        )
     print(
-        "| database | accounts | workers | orders/s | p50 ms | p99 ms | server CPU ms/order | "
-        "server / client CPU | 201 | other | orders in DB | filled | trades | 1 trade/order | "
-        "distinct ids |"
+        "| database | accounts | workers | offered/s | orders/s | p50 ms | p99 ms | max ms | "
+        "server CPU ms/order | server / client CPU | 201 | other | orders in DB | filled | "
+        "trades | 1 trade/order | distinct ids |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for kind in args.db:
         for layout in args.layout:
             for workers in args.workers:
-                r = asyncio.run(run(kind, args.clients, layout, args.seconds, args.warmup, workers))
-                db = r["db"]
-                ok = r["statuses"][201]
-                other = sum(n for s, n in r["statuses"].items() if s != 201)
-                print(
-                    f"| {kind} | {layout} | {workers} | {r['orders_per_s']:,.0f} | "
-                    f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['server_cpu_ms_per_order']:.1f} | "
-                    f"{r['server_cpu_share']:.0%} / {r['client_cpu_share']:.0%} | "
-                    f"{ok} | {other} | {db['orders']} | "
-                    f"{db['filled']} | {db['trades']} | {db['orders_with_one_trade']} | "
-                    f"{db['distinct_cids']} |",
-                    flush=True,
-                )
-                consistent = (
-                    db["orders"] == ok == db["filled"] == db["trades"]
-                    and db["orders_with_one_trade"] == db["trades"] == db["distinct_cids"]
-                )
-                for failure in r["failures"]:
-                    print(f"  ^ not 201: {failure}", flush=True)
-                if not consistent:
-                    print("  ^ MISMATCH: orders lost or doubled", flush=True)
+                for rate in rates:
+                    report(
+                        asyncio.run(
+                            run(
+                                kind,
+                                args.clients,
+                                layout,
+                                args.seconds,
+                                args.warmup,
+                                workers,
+                                rate,
+                            )
+                        )
+                    )
+
+
+def report(r: dict[str, Any]) -> None:
+    db = r["db"]
+    ok = r["statuses"][201]
+    other = sum(n for s, n in r["statuses"].items() if s != 201)
+    offered = "closed" if r["rate"] is None else f"{r['rate']:,.0f}"
+    print(
+        f"| {r['kind']} | {r['layout']} | {r['workers']} | {offered} | "
+        f"{r['orders_per_s']:,.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['max_ms']:.1f} | "
+        f"{r['server_cpu_ms_per_order']:.1f} | "
+        f"{r['server_cpu_share']:.0%} / {r['client_cpu_share']:.0%} | "
+        f"{ok} | {other} | {db['orders']} | "
+        f"{db['filled']} | {db['trades']} | {db['orders_with_one_trade']} | "
+        f"{db['distinct_cids']} |",
+        flush=True,
+    )
+    consistent = (
+        db["orders"] == ok == db["filled"] == db["trades"]
+        and db["orders_with_one_trade"] == db["trades"] == db["distinct_cids"]
+    )
+    for failure in r["failures"]:
+        print(f"  ^ not 201: {failure}", flush=True)
+    if r.get("late") or r.get("unsent"):
+        print(
+            f"  ^ late: {r['late']} of the window's arrivals answered after window + "
+            f"{GRACE:g}s, {r['unsent']} still queued then and not sent "
+            f"({r['arrivals']} arrivals in all; the server answered "
+            f"{r['answered_per_s']:,.0f}/s during the window)",
+            flush=True,
+        )
+    if not consistent:
+        print("  ^ MISMATCH: orders lost or doubled", flush=True)
 
 
 if __name__ == "__main__":
