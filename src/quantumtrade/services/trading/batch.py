@@ -20,26 +20,19 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
 import structlog
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from quantumtrade.core.security import AccessClaims
 from quantumtrade.db.models import (
-    AuthSession,
-    LedgerEntry,
     Order,
-    OrderEvent,
     Portfolio,
     Position,
-    Trade,
-    User,
 )
 from quantumtrade.domain.errors import AppError, NotFound
 from quantumtrade.domain.market import Quote
@@ -56,6 +49,7 @@ from quantumtrade.services import auth
 from quantumtrade.services.auth.login import SESSION_TOUCH_INTERVAL
 from quantumtrade.services.risk.limits import check_limits, limits_of, needs_history
 from quantumtrade.services.trading import execute, orders
+from quantumtrade.services.trading.batch_store import BatchStore, Changes, CoreStore, PgStore
 from quantumtrade.services.trading.desk import TradingDesk
 from quantumtrade.services.trading.ledger import (
     PositionChange,
@@ -72,7 +66,7 @@ ZERO = Decimal(0)
 Update = tuple[str, Order, execute.Booked | None]
 _SETTLE_NOW = (OrderType.MARKET, OrderType.LIMIT)
 _TIME_IN_FORCE = (TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK)
-_HELD = OrderStatus.HELD.value
+_RESTING = tuple(s for s in orders.OPEN_VALUES if s != OrderStatus.HELD.value)
 
 
 @dataclass(eq=False)
@@ -113,28 +107,8 @@ class _Account:
     before: tuple[Decimal, Decimal, int]  # cash, realised P&L, ledger_seq as read
 
 
-def _row(instance: Any, table: sa.Table, skip: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Return an ORM instance's column values, with the column defaults the ORM would add."""
-    row: dict[str, Any] = {}
-    for column in table.columns:
-        if column.key in skip:
-            continue
-        value = getattr(instance, column.key)
-        default = column.default
-        if value is None and default is not None and not column.nullable:
-            arg = getattr(default, "arg", None)
-            value = arg(None) if callable(arg) else arg
-        row[column.key] = value
-    return row
-
-
-def _table(model: type[Any]) -> sa.Table:
-    table: sa.Table = model.__table__
-    return table
-
-
-def _transient(model: type[Any], row: Any) -> Any:
-    return model(**dict(row._mapping))
+def _transient(model: type[Any], row: Mapping[str, Any]) -> Any:
+    return model(**row)
 
 
 class OrderBatcher:
@@ -269,9 +243,18 @@ class OrderBatcher:
 
     async def _run(self, batch: list[_Ticket]) -> None:
         booked = _Batch(self.desk, batch)
+        engine = self.desk.container.engine
         try:
-            async with self.desk.container.engine.begin() as connection:
-                await booked.run(connection)
+            if engine.dialect.name == "postgresql":
+                async with engine.connect() as connection:
+                    raw = await connection.get_raw_connection()
+                    driver: Any = raw.driver_connection
+                    # The transaction is asyncpg's: SQLAlchemy's would only begin lazily.
+                    async with driver.transaction():
+                        await booked.run(PgStore(driver))
+            else:
+                async with engine.begin() as connection:
+                    await booked.run(CoreStore(connection))
         except Exception:
             log.warning("order batch failed; placing its orders one by one", exc_info=True)
             self._set_aside(batch)
@@ -299,21 +282,21 @@ class _Batch:
         self.refused: list[tuple[_Ticket, AppError]] = []
         self.aside: list[_Ticket] = []
 
-    async def run(self, db: AsyncConnection) -> None:
+    async def run(self, store: BatchStore) -> None:
         """Decide every ticket and write the rows (the caller commits)."""
-        live, touch = await self._sessions(db)
-        live = await self._default_portfolios(db, live)
-        accounts = await self._lock(db, live)
-        taken = await self._client_order_ids(db, live)
+        live, touch = await self._sessions(store)
+        live = await self._default_portfolios(store, live)
+        accounts = await self._lock(store, live)
+        taken = await self._client_order_ids(store, live)
         for ticket in live:
             assert ticket.portfolio_id is not None  # named by the caller or by default
             account = accounts.get(ticket.portfolio_id)
             try:
                 if account is None or account.portfolio.user_id != ticket.claims.user_id:
                     raise NotFound("Portfolio not found.", code="portfolio_not_found")
+                assert ticket.spec.client_order_id is not None  # set when queued
                 key = (ticket.portfolio_id, ticket.spec.client_order_id)
                 if key in taken:
-                    assert ticket.spec.client_order_id is not None
                     raise orders.client_order_id_taken(ticket.spec.client_order_id, taken[key])
                 order = await self._place(ticket, account)
             except AppError as exc:
@@ -323,24 +306,11 @@ class _Batch:
                 self.aside.append(ticket)
                 continue
             taken[key] = order.id
-        await self._write(db, accounts, touch)
+        await self._write(store, accounts, touch)
 
-    async def _sessions(self, db: AsyncConnection) -> tuple[list[_Ticket], set[uuid.UUID]]:
+    async def _sessions(self, store: BatchStore) -> tuple[list[_Ticket], set[uuid.UUID]]:
         """Check each caller's session as ``auth.authenticate`` does; return who may go on."""
-        ids = {ticket.claims.session_id for ticket in self.tickets}
-        result = await db.execute(
-            sa.select(
-                AuthSession.id,
-                AuthSession.user_id,
-                AuthSession.revoked_at,
-                AuthSession.expires_at,
-                AuthSession.last_used_at,
-                User.is_active,
-            )
-            .join(User, User.id == AuthSession.user_id)
-            .where(AuthSession.id.in_(ids))
-        )
-        sessions = {row.id: row for row in result}
+        sessions = await store.sessions({ticket.claims.session_id for ticket in self.tickets})
         live: list[_Ticket] = []
         touch: set[uuid.UUID] = set()
         now = self.desk.container.clock.now()
@@ -349,24 +319,22 @@ class _Batch:
             try:
                 auth.check_session(
                     ticket.claims,
-                    user_id=row.user_id if row else None,
-                    user_active=bool(row and row.is_active),
-                    revoked_at=row.revoked_at if row else None,
-                    expires_at=row.expires_at if row else None,
+                    user_id=row["user_id"] if row else None,
+                    user_active=bool(row and row["is_active"]),
+                    revoked_at=row["revoked_at"] if row else None,
+                    expires_at=row["expires_at"] if row else None,
                     now=now,
                 )
             except AppError as exc:
                 self.refused.append((ticket, exc))
                 continue
             assert row is not None
-            if now - row.last_used_at > SESSION_TOUCH_INTERVAL:
-                touch.add(row.id)
+            if now - row["last_used_at"] > SESSION_TOUCH_INTERVAL:
+                touch.add(row["id"])
             live.append(ticket)
         return live, touch
 
-    async def _default_portfolios(
-        self, db: AsyncConnection, tickets: list[_Ticket]
-    ) -> list[_Ticket]:
+    async def _default_portfolios(self, store: BatchStore, tickets: list[_Ticket]) -> list[_Ticket]:
         """Name each order without a portfolio its caller's first one (as ``default_portfolio``).
 
         A caller with no portfolio yet is set aside: placed on its own, which creates it.
@@ -374,12 +342,7 @@ class _Batch:
         users = {t.claims.user_id for t in tickets if t.portfolio_id is None}
         if not users:
             return tickets
-        result = await db.execute(
-            sa.select(Portfolio.user_id, Portfolio.id)
-            .where(Portfolio.user_id.in_(users))
-            .order_by(Portfolio.created_at.desc(), Portfolio.id.desc())
-        )
-        first = {row.user_id: row.id for row in result}  # the last row read is the first made
+        first = await store.first_portfolios(users)
         ready: list[_Ticket] = []
         for ticket in tickets:
             if ticket.portfolio_id is None:
@@ -390,61 +353,35 @@ class _Batch:
             ready.append(ticket)
         return ready
 
-    async def _lock(self, db: AsyncConnection, tickets: list[_Ticket]) -> dict[uuid.UUID, _Account]:
+    async def _lock(self, store: BatchStore, tickets: list[_Ticket]) -> dict[uuid.UUID, _Account]:
         """Lock the callers' portfolios in id order and read their positions and open orders."""
-        wanted = sorted({(t.portfolio_id, t.claims.user_id) for t in tickets})
+        wanted = sorted({(t.portfolio_id, t.claims.user_id) for t in tickets if t.portfolio_id})
         if not wanted:
             return {}
-        ids = (
-            sa.select(Portfolio.id)
-            .where(sa.tuple_(Portfolio.id, Portfolio.user_id).in_(wanted))
-            .order_by(Portfolio.id)
-            .with_for_update()
-        )
-        # The same lock as ``lock_portfolio``: a row lock on PostgreSQL, the write lock on SQLite.
-        result = await db.execute(
-            sa.update(Portfolio)
-            .where(Portfolio.id.in_(ids.scalar_subquery()))
-            .values(version=Portfolio.version + 1)
-            .returning(*Portfolio.__table__.columns)
-        )
         accounts: dict[uuid.UUID, _Account] = {}
-        for row in result.all():
+        for row in await store.lock(wanted):
             portfolio: Portfolio = _transient(Portfolio, row)
             before = (portfolio.cash, portfolio.realized_pl, portfolio.ledger_seq)
             accounts[portfolio.id] = _Account(portfolio, {}, [], before)
         if not accounts:
             return accounts
-        positions = await db.execute(
-            sa.select(*Position.__table__.columns).where(Position.portfolio_id.in_(accounts))
-        )
-        for row in positions:
+        for row in await store.positions(list(accounts)):
             position: Position = _transient(Position, row)
             accounts[position.portfolio_id].positions[position.symbol] = position
-        open_orders = await db.execute(
-            sa.select(*Order.__table__.columns).where(
-                Order.portfolio_id.in_(accounts),
-                Order.status.in_(orders.OPEN_VALUES),
-                Order.status != _HELD,
-            )
-        )
-        for row in open_orders:
+        for row in await store.open_orders(list(accounts), _RESTING):
             order: Order = _transient(Order, row)
             accounts[order.portfolio_id].open_orders.append(order)
         return accounts
 
     async def _client_order_ids(
-        self, db: AsyncConnection, tickets: list[_Ticket]
-    ) -> dict[tuple[uuid.UUID, str | None], uuid.UUID]:
-        pairs = {(t.portfolio_id, t.spec.client_order_id) for t in tickets}
-        if not pairs:
-            return {}
-        result = await db.execute(
-            sa.select(Order.portfolio_id, Order.client_order_id, Order.id).where(
-                sa.tuple_(Order.portfolio_id, Order.client_order_id).in_(sorted(pairs, key=str))
-            )
-        )
-        return {(row.portfolio_id, row.client_order_id): row.id for row in result}
+        self, store: BatchStore, tickets: list[_Ticket]
+    ) -> dict[tuple[uuid.UUID, str], uuid.UUID]:
+        pairs = {
+            (t.portfolio_id, t.spec.client_order_id)
+            for t in tickets
+            if t.portfolio_id and t.spec.client_order_id
+        }
+        return await store.client_order_ids(pairs) if pairs else {}
 
     async def _place(self, ticket: _Ticket, account: _Account) -> Order | None:
         """Run one order on the locked account; None when it must be placed on its own."""
@@ -564,67 +501,22 @@ class _Batch:
             self.rows.changed[position.id] = position
 
     async def _write(
-        self, db: AsyncConnection, accounts: dict[uuid.UUID, _Account], touch: set[uuid.UUID]
+        self, store: BatchStore, accounts: dict[uuid.UUID, _Account], touch: set[uuid.UUID]
     ) -> None:
-        """Write the batch: one statement per table (orders before the rows naming them)."""
-        rows = self.rows
-        if touch:
-            await db.execute(
-                sa.update(AuthSession)
-                .where(AuthSession.id.in_(touch))
-                .values(last_used_at=self.desk.container.clock.now())
-            )
-        for model, skip in (
-            (Order, ()),
-            (Position, ()),
-            (OrderEvent, ("id",)),
-            (LedgerEntry, ()),
-            (Trade, ()),
-        ):
-            table = _table(model)
-            added = rows.of(model)
-            if added:
-                await db.execute(table.insert(), [_row(item, table, skip) for item in added])
-        if rows.closed:
-            await db.execute(
-                sa.delete(Position).where(Position.id.in_([p.id for p in rows.closed]))
-            )
-        if rows.changed:
-            table = _table(Position)
-            await db.execute(
-                table.update()
-                .where(table.c.id == sa.bindparam("_id"))
-                .values({name: sa.bindparam(f"_{name}") for name in _POSITION_FIELDS}),
-                [
-                    {"_id": p.id, **{f"_{name}": getattr(p, name) for name in _POSITION_FIELDS}}
-                    for p in rows.changed.values()
-                ],
-            )
+        """Write the batch: new rows, changed and closed positions, moved portfolios."""
         moved = [
             account.portfolio
             for account in accounts.values()
             if account.before
             != (account.portfolio.cash, account.portfolio.realized_pl, account.portfolio.ledger_seq)
         ]
-        if moved:
-            table = _table(Portfolio)
-            await db.execute(
-                table.update()
-                .where(table.c.id == sa.bindparam("_id"))
-                .values({name: sa.bindparam(f"_{name}") for name in _PORTFOLIO_FIELDS}),
-                [
-                    {"_id": p.id, **{f"_{name}": getattr(p, name) for name in _PORTFOLIO_FIELDS}}
-                    for p in moved
-                ],
+        await store.write(
+            Changes(
+                added=self.rows.added,
+                changed=self.rows.changed.values(),
+                closed=self.rows.closed,
+                portfolios=moved,
+                touched_sessions=touch,
+                now=self.desk.container.clock.now(),
             )
-
-
-_POSITION_FIELDS = (
-    "qty",
-    "avg_entry_price",
-    "cost_basis",
-    "realized_pl",
-    "opened_at",
-    "updated_at",
-)
-_PORTFOLIO_FIELDS = ("cash", "realized_pl", "ledger_seq")
+        )
