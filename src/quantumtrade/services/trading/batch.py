@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar, TypeVar, cast
 
 import structlog
 
@@ -49,7 +49,13 @@ from quantumtrade.services import auth
 from quantumtrade.services.auth.login import SESSION_TOUCH_INTERVAL
 from quantumtrade.services.risk.limits import check_limits, limits_of, needs_history
 from quantumtrade.services.trading import execute, orders
-from quantumtrade.services.trading.batch_store import BatchStore, Changes, CoreStore, PgStore
+from quantumtrade.services.trading.batch_store import (
+    BatchStore,
+    Changes,
+    CoreStore,
+    PgStore,
+    table_of,
+)
 from quantumtrade.services.trading.desk import TradingDesk
 from quantumtrade.services.trading.ledger import (
     PositionChange,
@@ -63,6 +69,7 @@ from quantumtrade.services.trading.views import order_view
 log = structlog.get_logger(__name__)
 
 ZERO = Decimal(0)
+_M = TypeVar("_M")
 Update = tuple[str, Order, execute.Booked | None]
 _SETTLE_NOW = (OrderType.MARKET, OrderType.LIMIT)
 _TIME_IN_FORCE = (TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK)
@@ -82,6 +89,33 @@ class _Ticket:
     future: asyncio.Future[dict[str, Any]]  # the order's view
 
 
+class Record:
+    """A row as plain attributes, with no ORM state: cheap to build, read and change.
+
+    The batch reads, decides on and writes these in place of ORM instances; the shared rules
+    only read and set column attributes, so they take either.
+    """
+
+    model: ClassVar[type[Any]]
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+_RECORDS: dict[type[Any], tuple[type[Record], dict[str, None]]] = {}
+
+
+def record(model: type[_M], values: Mapping[str, Any]) -> _M:
+    """A :class:`Record` of ``model`` with ``values`` (unset columns None, as on a new ORM row)."""
+    kind = _RECORDS.get(model)
+    if kind is None:
+        blank = dict.fromkeys(column.key for column in table_of(model).columns)
+        subclass = type(f"{model.__name__}Record", (Record,), {"model": model})
+        kind = _RECORDS[model] = (subclass, blank)
+    row: Any = kind[0]({**kind[1], **values})
+    return cast(_M, row)
+
+
 @dataclass
 class _Rows:
     """What a batch writes: the rows it adds, and the positions it changes or closes."""
@@ -90,8 +124,11 @@ class _Rows:
     changed: dict[uuid.UUID, Position] = field(default_factory=dict)
     closed: list[Position] = field(default_factory=list)
 
-    def add(self, instance: object, /) -> None:
-        self.added.setdefault(type(instance), []).append(instance)
+    def make_row(self, model: type[_M], values: Mapping[str, Any]) -> _M:
+        return record(model, values)
+
+    def add(self, instance: Any, /) -> None:
+        self.added.setdefault(instance.model, []).append(instance)
 
     def of(self, kind: type) -> list[Any]:
         return self.added.get(kind, [])
@@ -105,10 +142,6 @@ class _Account:
     positions: dict[str, Position]
     open_orders: list[Order]
     before: tuple[Decimal, Decimal, int]  # cash, realised P&L, ledger_seq as read
-
-
-def _transient(model: type[Any], row: Mapping[str, Any]) -> Any:
-    return model(**row)
 
 
 class OrderBatcher:
@@ -360,16 +393,16 @@ class _Batch:
             return {}
         accounts: dict[uuid.UUID, _Account] = {}
         for row in await store.lock(wanted):
-            portfolio: Portfolio = _transient(Portfolio, row)
+            portfolio: Portfolio = record(Portfolio, row)
             before = (portfolio.cash, portfolio.realized_pl, portfolio.ledger_seq)
             accounts[portfolio.id] = _Account(portfolio, {}, [], before)
         if not accounts:
             return accounts
         for row in await store.positions(list(accounts)):
-            position: Position = _transient(Position, row)
+            position: Position = record(Position, row)
             accounts[position.portfolio_id].positions[position.symbol] = position
         for row in await store.open_orders(list(accounts), _RESTING):
-            order: Order = _transient(Order, row)
+            order: Order = record(Order, row)
             accounts[order.portfolio_id].open_orders.append(order)
         return accounts
 
@@ -382,6 +415,10 @@ class _Batch:
             if t.portfolio_id and t.spec.client_order_id
         }
         return await store.client_order_ids(pairs) if pairs else {}
+
+    @staticmethod
+    def _new_order(**values: Any) -> Order:
+        return record(Order, values)
 
     async def _place(self, ticket: _Ticket, account: _Account) -> Order | None:
         """Run one order on the locked account; None when it must be placed on its own."""
@@ -426,7 +463,9 @@ class _Batch:
             prices=prices,
             account=figures,
         )
-        order = orders.new_order(spec, portfolio, info.asset_class, now, ticket.source)
+        order = orders.new_order(
+            spec, portfolio, info.asset_class, now, ticket.source, make=self._new_order
+        )
         self.rows.add(order)
         record_event(self.rows, order, order.status, now)
         updates: list[Update] = [(order.status, order, None)]

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,9 +28,24 @@ ZERO = Decimal(0)
 
 
 class Journal(Protocol):
-    """Where new rows go: an ``AsyncSession``, or a batch that writes them all at once."""
+    """Where new rows go: an ``AsyncSession``, or a batch that writes them all at once.
+
+    A batch also has ``make_row(model, values)``: it builds its rows as plain records rather
+    than ORM instances (see :func:`new_row`).
+    """
 
     def add(self, instance: object, /) -> None: ...
+
+
+_M = TypeVar("_M")
+
+
+def new_row(db: Journal, model: type[_M], **values: Any) -> _M:
+    """Add a new row of ``model`` to ``db`` and return it (a plain record in a batch)."""
+    make = getattr(db, "make_row", None)
+    instance: _M = make(model, values) if make is not None else model(**values)
+    db.add(instance)
+    return instance
 
 
 async def lock_portfolio(
@@ -70,17 +85,17 @@ def record_event(
     reason: str | None = None,
 ) -> None:
     """Add an order event with the order's status as it now stands."""
-    db.add(
-        OrderEvent(
-            order_id=order.id,
-            portfolio_id=order.portfolio_id,
-            event=event,
-            status=order.status,
-            qty=qty,
-            price=price,
-            reason=reason,
-            at=at,
-        )
+    new_row(
+        db,
+        OrderEvent,
+        order_id=order.id,
+        portfolio_id=order.portfolio_id,
+        event=event,
+        status=order.status,
+        qty=qty,
+        price=price,
+        reason=reason,
+        at=at,
     )
 
 
@@ -116,17 +131,17 @@ def _journal(
     """Move the locked portfolio's cash and write the next numbered journal line for it."""
     portfolio.cash += cash_delta
     portfolio.ledger_seq += 1
-    db.add(
-        LedgerEntry(
-            id=uuid.uuid4(),
-            portfolio_id=portfolio.id,
-            seq=portfolio.ledger_seq,
-            kind=kind,
-            cash_delta=cash_delta,
-            cash_after=portfolio.cash,
-            at=at,
-            **fill,
-        )
+    new_row(
+        db,
+        LedgerEntry,
+        id=uuid.uuid4(),
+        portfolio_id=portfolio.id,
+        seq=portfolio.ledger_seq,
+        kind=kind,
+        cash_delta=cash_delta,
+        cash_after=portfolio.cash,
+        at=at,
+        **fill,
     )
 
 
@@ -228,7 +243,9 @@ def post_fill(
     after = effect.holding
     change: PositionChange | None = None
     if position is None and after.qty != ZERO:
-        position = Position(
+        position = new_row(
+            db,
+            Position,
             id=uuid.uuid4(),
             portfolio_id=portfolio.id,
             symbol=order.symbol,
@@ -240,7 +257,6 @@ def post_fill(
             opened_at=at,
             updated_at=at,
         )
-        db.add(position)
         change = PositionChange(position, opened=True)
     elif position is not None and after.qty == ZERO:
         change = PositionChange(position, closed=True)
@@ -269,22 +285,22 @@ def post_fill(
         fees=fees.total,
         realized_pl=effect.realized_pl,
     )
-    db.add(
-        Trade(
-            id=trade_id,
-            executed_at=at,
-            portfolio_id=portfolio.id,
-            order_id=order.id,
-            symbol=order.symbol,
-            side=side.value,
-            qty=qty,
-            price=price,
-            commission=fees.commission,
-            fees=fees.sec_fee + fees.taf_fee,
-            slippage=slippage,
-            realized_pl=effect.realized_pl,
-            strategy=order.source if order.source != "api" else None,
-        )
+    new_row(
+        db,
+        Trade,
+        id=trade_id,
+        executed_at=at,
+        portfolio_id=portfolio.id,
+        order_id=order.id,
+        symbol=order.symbol,
+        side=side.value,
+        qty=qty,
+        price=price,
+        commission=fees.commission,
+        fees=fees.sec_fee + fees.taf_fee,
+        slippage=slippage,
+        realized_pl=effect.realized_pl,
+        strategy=order.source if order.source != "api" else None,
     )
     filled_before = order.filled_qty
     order.filled_qty = filled_before + qty

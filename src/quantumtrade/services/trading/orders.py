@@ -8,6 +8,7 @@ rolled back.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -63,9 +64,16 @@ async def _existing(
 
 
 def new_order(
-    spec: OrderSpec, portfolio: Portfolio, asset_class: str, now: datetime, source: str
+    spec: OrderSpec,
+    portfolio: Portfolio,
+    asset_class: str,
+    now: datetime,
+    source: str,
+    *,
+    make: Callable[..., Order] = Order,
 ) -> Order:
-    return Order(
+    """The order ``spec`` describes, as placed now (``make`` builds it: the ORM class)."""
+    return make(
         id=uuid.uuid4(),
         portfolio_id=portfolio.id,
         client_order_id=spec.client_order_id or str(uuid.uuid4()),
