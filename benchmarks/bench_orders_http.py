@@ -123,6 +123,7 @@ async def server(
         PORT=str(port),
         DATA_DIR=str(data_dir),
         ENVIRONMENT="development",
+        LOG_JSON="true",  # as in production: one JSON line per request
         WORKERS=str(workers),
         AUTO_MIGRATE="true",
         MARKET_ALWAYS_OPEN="true",
