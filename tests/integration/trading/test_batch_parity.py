@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -28,6 +29,8 @@ from fastapi import FastAPI
 
 from quantumtrade.db.models import LedgerEntry, Order, OrderEvent, Portfolio, Position, Trade
 from quantumtrade.domain.clock import FixedClock
+from quantumtrade.domain.execution import Side
+from quantumtrade.domain.trading.orders import OrderSpec, OrderType, TimeInForce
 from quantumtrade.services.trading.audit import audit_portfolio
 from support import bearer, register
 
@@ -203,3 +206,35 @@ async def test_a_burst_on_one_portfolio_settles_as_a_serial_run(
             )
         assert kept == acknowledged
         assert len(rows["trades"]) == sum(1 for line in rows["journal"] if line["kind"] == "fill")
+        # No batch fell back to one-by-one placement (a position closed and reopened in one
+        # batch, say, must not trip the one-position-per-symbol key).
+        assert app.state.order_batcher.failed_batches == 0
+
+
+async def test_one_batch_closes_a_position_and_opens_it_again(make_api: Any) -> None:
+    """Orders queued together share one batch: sell a stored position out, buy, go short."""
+    async with account(make_api, batching=True) as (app, _client, headers, portfolio_id, _ask):
+        batcher = app.state.order_batcher
+        token = headers["Authorization"].removeprefix("Bearer ")
+
+        def order(side: Side, qty: str) -> Any:
+            spec = OrderSpec(
+                symbol="AAPL", side=side, type=OrderType.MARKET, time_in_force=TimeInForce.DAY
+            )
+            return batcher.place(
+                access_token=token,
+                portfolio_id=uuid.UUID(portfolio_id),
+                spec=replace(spec, qty=Decimal(qty)),
+            )
+
+        assert (await order(Side.BUY, "10"))["status"] == "filled"  # a stored position
+        # Each call queues its order before it first waits, so one writer takes all three.
+        views = await asyncio.gather(
+            order(Side.SELL, "10"), order(Side.BUY, "4"), order(Side.SELL, "6")
+        )
+        assert [v["status"] for v in views] == ["filled"] * 3
+        assert batcher.failed_batches == 0
+        rows = await stored(app, portfolio_id)  # audits the journal against the state
+        assert [(p["symbol"], p["qty"]) for p in rows["positions"]] == [("AAPL", Decimal(-2))]
+        fills = [line["qty"] for line in rows["journal"] if line["kind"] == "fill"]
+        assert fills == [Decimal(10), Decimal(10), Decimal(4), Decimal(6)]

@@ -156,6 +156,7 @@ class OrderBatcher:
         self._drainers: set[asyncio.Task[None]] = set()
         self._active = 0
         self._aside: set[asyncio.Task[None]] = set()
+        self.failed_batches = 0  # batches that failed as a whole (their orders went one by one)
 
     @staticmethod
     def fits(spec: OrderSpec) -> bool:
@@ -289,6 +290,7 @@ class OrderBatcher:
                 async with engine.begin() as connection:
                     await booked.run(CoreStore(connection))
         except Exception:
+            self.failed_batches += 1
             log.warning("order batch failed; placing its orders one by one", exc_info=True)
             self._set_aside(batch)
             return

@@ -4,8 +4,9 @@ A batch (:mod:`quantumtrade.services.trading.batch`) decides its orders in memor
 reads first and writes last goes through one of these stores, inside the batch's transaction.
 :class:`CoreStore` speaks SQLAlchemy Core and runs on every database. :class:`PgStore` sends
 the same statements to asyncpg directly, with arrays for the id lists (one statement text
-whatever the batch's size) and binary ``COPY`` for the new rows: on PostgreSQL that is several
-times cheaper per statement than building, compiling and binding them through SQLAlchemy.
+whatever the batch's size), and writes every new and changed row in one statement: on
+PostgreSQL that is several times cheaper per statement than building, compiling and binding
+them through SQLAlchemy, and a batch makes fewer round trips.
 Both return plain mappings keyed by column name and take the same rows; the tests run the
 batch on both.
 """
@@ -197,6 +198,10 @@ class CoreStore:
 
     async def write(self, changes: Changes) -> None:
         db = self.db
+        if changes.closed:  # first: a position closed and reopened keeps its key
+            await db.execute(
+                sa.delete(Position).where(Position.id.in_([p.id for p in changes.closed]))
+            )
         if changes.touched_sessions:
             await db.execute(
                 sa.update(AuthSession)
@@ -208,10 +213,6 @@ class CoreStore:
             added = changes.added.get(model)
             if added:
                 await db.execute(table.insert(), [column_values(i, table, skip) for i in added])
-        if changes.closed:
-            await db.execute(
-                sa.delete(Position).where(Position.id.in_([p.id for p in changes.closed]))
-            )
         for table, fields, items in (
             (table_of(Position), POSITION_FIELDS, changes.changed),
             (table_of(Portfolio), PORTFOLIO_FIELDS, changes.portfolios),
@@ -245,28 +246,68 @@ def _money_columns(table: sa.Table) -> frozenset[str]:
     return frozenset(c.name for c in table.columns if isinstance(c.type, Money))
 
 
-def _update_from_arrays(table: sa.Table, fields: Sequence[str], extra: str = "") -> str:
-    """``UPDATE table SET f = v.f ... FROM unnest($1, $2, ...) AS v(id, f, ...)``."""
-    types = ["uuid", *(_pg_type(table.c[name]) for name in fields)]
-    arrays = ", ".join(f"${i}::{kind}[]" for i, kind in enumerate(types, start=1))
-    sets = ", ".join(f"{name} = v.{name}" for name in fields)
-    return (
-        f"UPDATE {table.name} AS t SET {sets}{extra}"  # noqa: S608 - names from our metadata
-        f" FROM unnest({arrays}) AS v(id, {', '.join(fields)}) WHERE t.id = v.id"
-    )
-
-
 def _pg_type(column: sa.Column[Any]) -> str:
+    """The PostgreSQL type of an array parameter that carries this column's values."""
     kind: Any = column.type
     if isinstance(kind, TypeDecorator):
         kind = kind.impl_instance
-    if isinstance(kind, sa.Numeric):
-        return "numeric"
-    if isinstance(kind, sa.DateTime):
-        return "timestamptz"
-    if isinstance(kind, sa.Integer):
-        return "bigint"
+    for sa_type, name in (
+        (sa.Numeric, "numeric"),
+        (sa.DateTime, "timestamptz"),
+        (sa.SmallInteger, "smallint"),
+        (sa.BigInteger, "bigint"),
+        (sa.Integer, "integer"),
+        (sa.Boolean, "boolean"),
+        (sa.Uuid, "uuid"),
+        (sa.String, "text"),
+    ):
+        if isinstance(kind, sa_type):
+            return name
     raise TypeError(f"no array type for {column}")
+
+
+class _Arrays:
+    """Numbers the array parameters ($1, $2, ...) of one statement, column by column."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def take(self, table: sa.Table, names: Sequence[str]) -> str:
+        """``unnest($i::type[], ...)`` over these columns, each passed as one array."""
+        arrays = []
+        for name in names:
+            self.count += 1
+            arrays.append(f"${self.count}::{_pg_type(table.c[name])}[]")
+        return f"unnest({', '.join(arrays)})"
+
+
+def _write_statement() -> str:
+    """Every row a batch writes, in one statement: one array parameter per column.
+
+    Inserts for each table of ``INSERTED``, then the updates of positions and portfolios, as
+    data-modifying CTEs. They touch different rows, and foreign keys are checked at the end of
+    the statement, when the orders the other rows name are in. Closed positions are deleted
+    before it: a position closed and reopened in one batch keeps its (portfolio, symbol) key.
+    """
+    arrays = _Arrays()
+    parts = []
+    for model, skip in INSERTED:
+        table = table_of(model)
+        names = _names(table, skip)
+        parts.append(
+            f"new_{table.name} AS (INSERT INTO {table.name} ({', '.join(names)})"  # noqa: S608
+            f" SELECT * FROM {arrays.take(table, names)})"
+        )
+    for table, fields in ((_POSITIONS, POSITION_FIELDS), (_PORTFOLIOS, PORTFOLIO_FIELDS)):
+        sets = ", ".join(f"{name} = v.{name}" for name in fields)
+        source = arrays.take(table, ("id", *fields))
+        if table is _PORTFOLIOS:  # as the ORM's onupdate does
+            sets += f", updated_at = ${arrays.count + 1}"
+        parts.append(
+            f"set_{table.name} AS (UPDATE {table.name} AS t SET {sets}"  # noqa: S608
+            f" FROM {source} AS v(id, {', '.join(fields)}) WHERE t.id = v.id)"
+        )
+    return f"WITH {', '.join(parts)} SELECT 1"
 
 
 _PORTFOLIOS, _POSITIONS, _ORDERS = table_of(Portfolio), table_of(Position), table_of(Order)
@@ -302,13 +343,10 @@ _SQL = {
     ),
     "touch": "UPDATE auth_sessions SET last_used_at = $2 WHERE id = ANY($1::uuid[])",
     "close": "DELETE FROM positions WHERE id = ANY($1::uuid[])",
-    "positions_update": _update_from_arrays(_POSITIONS, POSITION_FIELDS),
-    "portfolios_update": _update_from_arrays(
-        _PORTFOLIOS, PORTFOLIO_FIELDS, extra=f", updated_at = ${len(PORTFOLIO_FIELDS) + 2}"
-    ),
+    "write": _write_statement(),
 }
-_COPY = {
-    model: (table_of(model).name, _names(table_of(model), skip), _money_columns(table_of(model)))
+_INSERTED_COLUMNS = {
+    model: (_names(table_of(model), skip), _money_columns(table_of(model)))
     for model, skip in INSERTED
 }
 _PORTFOLIO_JSON = _json_columns(_PORTFOLIOS)
@@ -369,33 +407,27 @@ class PgStore:
 
     async def write(self, changes: Changes) -> None:
         driver = self.driver
-        if changes.touched_sessions:
-            await driver.execute(_SQL["touch"], list(changes.touched_sessions), changes.now)
-        for model, skip in INSERTED:
-            added = changes.added.get(model)
-            if not added:
-                continue
-            name, columns, money = _COPY[model]
-            table = table_of(model)
-            records = []
-            for item in added:
-                values = column_values(item, table, skip)
-                for column in money:
-                    _finite(values[column])
-                records.append(tuple(values[c] for c in columns))
-            await driver.copy_records_to_table(name, records=records, columns=columns)
         if changes.closed:
             await driver.execute(_SQL["close"], [p.id for p in changes.closed])
-        if changes.changed:
-            await driver.execute(
-                _SQL["positions_update"],
-                [p.id for p in changes.changed],
-                *([_finite(getattr(p, f)) for p in changes.changed] for f in POSITION_FIELDS),
-            )
-        if changes.portfolios:
-            await driver.execute(
-                _SQL["portfolios_update"],
-                [p.id for p in changes.portfolios],
-                *([_finite(getattr(p, f)) for p in changes.portfolios] for f in PORTFOLIO_FIELDS),
-                utcnow(),
-            )
+        if changes.touched_sessions:
+            await driver.execute(_SQL["touch"], list(changes.touched_sessions), changes.now)
+        if not (changes.changed or changes.portfolios or any(changes.added.values())):
+            return
+        args: list[list[Any]] = []
+        for model, skip in INSERTED:
+            names, money = _INSERTED_COLUMNS[model]
+            table = table_of(model)
+            rows = [column_values(item, table, skip) for item in changes.added.get(model, ())]
+            for name in names:
+                column = [row[name] for row in rows]
+                if name in money:
+                    for value in column:
+                        _finite(value)
+                args.append(column)
+        for items, fields in (
+            (changes.changed, POSITION_FIELDS),
+            (changes.portfolios, PORTFOLIO_FIELDS),
+        ):
+            args.append([item.id for item in items])
+            args += ([_finite(getattr(item, name)) for item in items] for name in fields)
+        await driver.execute(_SQL["write"], *args, utcnow())
