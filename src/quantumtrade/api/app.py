@@ -77,15 +77,24 @@ async def _migrate_embedded(container: Container) -> None:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-async def _every(seconds: float, name: str, job: Callable[[], Awaitable[object]]) -> None:
-    """Run ``job`` now and then every ``seconds``; a failure is logged, never fatal."""
+async def _run_logged(name: str, job: Callable[[], Awaitable[object]]) -> None:
+    """Run ``job`` once; a failure is logged, never fatal."""
+    try:
+        await job()
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("background job failed", job=name)
+
+
+async def _every(
+    seconds: float, name: str, job: Callable[[], Awaitable[object]], *, now: bool = True
+) -> None:
+    """Run ``job`` every ``seconds`` (first right away, unless ``now`` is false)."""
+    if not now:
+        await asyncio.sleep(seconds)
     while True:
-        try:
-            await job()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("background job failed", job=name)
+        await _run_logged(name, job)
         stop_if_cancelled()
         await asyncio.sleep(seconds)
 
@@ -199,16 +208,23 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             for name, job in container.background_jobs.items():
                 tasks.append(asyncio.create_task(job(), name=name))
             if not settings.is_sqlite:
+
+                def maintain() -> Awaitable[object]:
+                    return timeseries.maintain_partitions(
+                        container.engine,
+                        now=container.clock.now(),
+                        months_ahead=settings.partition_months_ahead,
+                    )
+
+                # Once before serving: a fill booked at once must find its month's partition.
+                await _run_logged("partition maintenance", maintain)
                 tasks.append(
                     asyncio.create_task(
                         _every(
                             PARTITION_MAINTENANCE_SECONDS,
                             "partition maintenance",
-                            lambda: timeseries.maintain_partitions(
-                                container.engine,
-                                now=container.clock.now(),
-                                months_ahead=settings.partition_months_ahead,
-                            ),
+                            maintain,
+                            now=False,
                         )
                     )
                 )
