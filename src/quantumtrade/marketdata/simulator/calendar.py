@@ -27,6 +27,7 @@ ORIGIN_NS = int(pd.Timestamp(ORIGIN, tz="UTC").as_unit("ns").value)
 N_DAYS = (LAST_DAY - ORIGIN).days + 1
 END_NS = ORIGIN_NS + N_DAYS * DAY_NS
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 IntArray = npt.NDArray[np.int64]
 
@@ -37,6 +38,10 @@ class OutOfSimulationRange(ValueError):
 
 def to_ns(moment: datetime | pd.Timestamp) -> int:
     """Return a timezone-aware moment as nanoseconds since the epoch."""
+    if type(moment) is datetime:  # the common case, without pandas' conversion cost
+        if moment.tzinfo is None:
+            raise ValueError(f"{moment!r} must be timezone-aware")
+        return (moment - _EPOCH) // _MICROSECOND * 1000
     stamp = pd.Timestamp(moment)
     if stamp.tzinfo is None:
         raise ValueError(f"{moment!r} must be timezone-aware")

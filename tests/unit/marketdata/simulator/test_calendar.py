@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import exchange_calendars as xcals
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from quantumtrade.marketdata.simulator import (
     CRYPTO,
@@ -15,6 +17,7 @@ from quantumtrade.marketdata.simulator import (
     SimulatedMarket,
     TradingCalendar,
 )
+from quantumtrade.marketdata.simulator.calendar import to_ns
 
 CALENDAR = TradingCalendar()
 
@@ -83,3 +86,19 @@ def test_dates_outside_the_simulated_range_raise_clearly() -> None:
 def test_naive_moments_are_rejected() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         CALENDAR.is_open(EQUITY, datetime(2024, 7, 8, 15))
+
+
+@given(
+    micros=st.integers(min_value=-(10**15), max_value=4 * 10**15),
+    offset_minutes=st.integers(min_value=-14 * 60, max_value=14 * 60),
+)
+def test_to_ns_reads_a_datetime_as_pandas_does(micros: int, offset_minutes: int) -> None:
+    zone = timezone(timedelta(minutes=offset_minutes))
+    moment = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)).astimezone(zone)
+    assert to_ns(moment) == pd.Timestamp(moment).as_unit("ns").value
+    assert to_ns(pd.Timestamp(moment)) == to_ns(moment)
+
+
+def test_to_ns_refuses_a_naive_datetime() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        to_ns(datetime(2026, 1, 2, 15, 30))
