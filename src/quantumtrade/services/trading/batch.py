@@ -36,6 +36,7 @@ from quantumtrade.db.models import (
 )
 from quantumtrade.domain.errors import AppError, NotFound
 from quantumtrade.domain.market import Quote
+from quantumtrade.domain.risk.limits import RiskLimits
 from quantumtrade.domain.trading.orders import (
     OrderClass,
     OrderSpec,
@@ -136,9 +137,10 @@ class _Rows:
 
 @dataclass
 class _Account:
-    """A locked portfolio as the batch sees it: its row, positions and open orders."""
+    """A locked portfolio as the batch sees it: its row, limits, positions and open orders."""
 
     portfolio: Portfolio
+    limits: RiskLimits
     positions: dict[str, Position]
     open_orders: list[Order]
     before: tuple[Decimal, Decimal, int]  # cash, realised P&L, ledger_seq as read
@@ -397,7 +399,7 @@ class _Batch:
         for row in await store.lock(wanted):
             portfolio: Portfolio = record(Portfolio, row)
             before = (portfolio.cash, portfolio.realized_pl, portfolio.ledger_seq)
-            accounts[portfolio.id] = _Account(portfolio, {}, [], before)
+            accounts[portfolio.id] = _Account(portfolio, limits_of(portfolio), {}, [], before)
         if not accounts:
             return accounts
         for row in await store.positions(list(accounts)):
@@ -427,7 +429,7 @@ class _Batch:
         desk = self.desk
         portfolio, positions = account.portfolio, account.positions
         spec, info = ticket.spec, ticket.info
-        limits = limits_of(portfolio)
+        limits = account.limits
         if (
             needs_history(limits)
             or limits.auto_stop_pct is not None
