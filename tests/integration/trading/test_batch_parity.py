@@ -238,3 +238,20 @@ async def test_one_batch_closes_a_position_and_opens_it_again(make_api: Any) -> 
         assert [(p["symbol"], p["qty"]) for p in rows["positions"]] == [("AAPL", Decimal(-2))]
         fills = [line["qty"] for line in rows["journal"] if line["kind"] == "fill"]
         assert fills == [Decimal(10), Decimal(10), Decimal(4), Decimal(6)]
+
+
+@pytest.mark.parametrize("batching", [True, False], ids=["grouped", "one_by_one"])
+async def test_a_signed_out_session_places_nothing(make_api: Any, batching: bool) -> None:
+    """Logging out refuses the access token at once, in a batch as on its own."""
+    async with account(make_api, batching=batching) as (app, client, headers, portfolio_id, _a):
+        assert (await client.post("/api/auth/logout", headers=headers)).status_code == 204
+        answers = await asyncio.gather(
+            *(
+                client.post("/api/orders", json=_body({"qty": "1"}, portfolio_id), headers=headers)
+                for _ in range(3)
+            )
+        )
+        for answer in answers:
+            assert answer.status_code == 401, answer.text
+            assert answer.json()["error"]["code"] == "session_revoked"
+        assert (await stored(app, portfolio_id))["orders"] == []

@@ -321,10 +321,13 @@ class _Batch:
 
     async def run(self, store: BatchStore) -> None:
         """Decide every ticket and write the rows (the caller commits)."""
-        live, touch = await self._sessions(store)
-        live = await self._default_portfolios(store, live)
-        accounts = await self._lock(store, live)
-        taken = await self._client_order_ids(store, live)
+        tickets = await self._default_portfolios(store, self.tickets)
+        if not tickets:
+            return
+        wanted = sorted({(t.portfolio_id, t.claims.user_id) for t in tickets if t.portfolio_id})
+        sessions, locked = await store.open({t.claims.session_id for t in tickets}, wanted)
+        live, touch = self._check_sessions(tickets, sessions)
+        accounts, taken = await self._accounts(store, locked, live)
         for ticket in live:
             assert ticket.portfolio_id is not None  # named by the caller or by default
             account = accounts.get(ticket.portfolio_id)
@@ -345,13 +348,14 @@ class _Batch:
             taken[key] = order.id
         await self._write(store, accounts, touch)
 
-    async def _sessions(self, store: BatchStore) -> tuple[list[_Ticket], set[uuid.UUID]]:
+    def _check_sessions(
+        self, tickets: list[_Ticket], sessions: Mapping[uuid.UUID, Mapping[str, Any]]
+    ) -> tuple[list[_Ticket], set[uuid.UUID]]:
         """Check each caller's session as ``auth.authenticate`` does; return who may go on."""
-        sessions = await store.sessions({ticket.claims.session_id for ticket in self.tickets})
         live: list[_Ticket] = []
         touch: set[uuid.UUID] = set()
         now = self.desk.container.clock.now()
-        for ticket in self.tickets:
+        for ticket in tickets:
             row = sessions.get(ticket.claims.session_id)
             try:
                 auth.check_session(
@@ -390,35 +394,31 @@ class _Batch:
             ready.append(ticket)
         return ready
 
-    async def _lock(self, store: BatchStore, tickets: list[_Ticket]) -> dict[uuid.UUID, _Account]:
-        """Lock the callers' portfolios in id order and read their positions and open orders."""
-        wanted = sorted({(t.portfolio_id, t.claims.user_id) for t in tickets if t.portfolio_id})
-        if not wanted:
-            return {}
+    async def _accounts(
+        self, store: BatchStore, locked: list[Mapping[str, Any]], tickets: list[_Ticket]
+    ) -> tuple[dict[uuid.UUID, _Account], dict[tuple[uuid.UUID, str], uuid.UUID]]:
+        """The locked portfolios with their positions and open orders, and the client ids of
+        these tickets already taken."""
         accounts: dict[uuid.UUID, _Account] = {}
-        for row in await store.lock(wanted):
+        for row in locked:
             portfolio: Portfolio = record(Portfolio, row)
             before = (portfolio.cash, portfolio.realized_pl, portfolio.ledger_seq)
             accounts[portfolio.id] = _Account(portfolio, limits_of(portfolio), {}, [], before)
         if not accounts:
-            return accounts
-        for row in await store.positions(list(accounts)):
-            position: Position = record(Position, row)
-            accounts[position.portfolio_id].positions[position.symbol] = position
-        for row in await store.open_orders(list(accounts), _RESTING):
-            order: Order = record(Order, row)
-            accounts[order.portfolio_id].open_orders.append(order)
-        return accounts
-
-    async def _client_order_ids(
-        self, store: BatchStore, tickets: list[_Ticket]
-    ) -> dict[tuple[uuid.UUID, str], uuid.UUID]:
+            return accounts, {}
         pairs = {
             (t.portfolio_id, t.spec.client_order_id)
             for t in tickets
-            if t.portfolio_id and t.spec.client_order_id
+            if t.portfolio_id in accounts and t.spec.client_order_id
         }
-        return await store.client_order_ids(pairs) if pairs else {}
+        positions, open_orders, taken = await store.state(list(accounts), _RESTING, pairs)
+        for row in positions:
+            position: Position = record(Position, row)
+            accounts[position.portfolio_id].positions[position.symbol] = position
+        for row in open_orders:
+            order: Order = record(Order, row)
+            accounts[order.portfolio_id].open_orders.append(order)
+        return accounts, taken
 
     @staticmethod
     def _new_order(**values: Any) -> Order:

@@ -75,28 +75,28 @@ def column_values(instance: Any, table: sa.Table, skip: tuple[str, ...] = ()) ->
 class BatchStore(Protocol):
     """What a batch reads and writes, in the transaction it runs in."""
 
-    async def sessions(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Row]:
-        """The sessions by id, with ``SESSION_FIELDS`` (``is_active`` is the user's)."""
-        ...
-
     async def first_portfolios(self, users: Collection[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
         """Each user's first portfolio (the oldest; ties by id), as ``default_portfolio``."""
         ...
 
-    async def lock(self, wanted: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> list[Row]:
-        """Lock the (portfolio id, owner id) pairs' portfolios in id order; return their rows."""
+    async def open(
+        self, session_ids: Collection[uuid.UUID], wanted: Sequence[tuple[uuid.UUID, uuid.UUID]]
+    ) -> tuple[dict[uuid.UUID, Row], list[Row]]:
+        """Read the sessions, and lock the (portfolio id, owner id) pairs' portfolios.
+
+        Return the sessions by id (``SESSION_FIELDS``; ``is_active`` is the user's) and the
+        locked portfolios' rows. Portfolios are locked in id order, so writers never deadlock.
+        """
         ...
 
-    async def positions(self, portfolio_ids: Collection[uuid.UUID]) -> list[Row]: ...
-
-    async def open_orders(
-        self, portfolio_ids: Collection[uuid.UUID], statuses: Sequence[str]
-    ) -> list[Row]: ...
-
-    async def client_order_ids(
-        self, pairs: Collection[tuple[uuid.UUID, str]]
-    ) -> dict[tuple[uuid.UUID, str], uuid.UUID]:
-        """The orders already holding these (portfolio id, client_order_id) pairs."""
+    async def state(
+        self,
+        portfolio_ids: Collection[uuid.UUID],
+        statuses: Sequence[str],
+        pairs: Collection[tuple[uuid.UUID, str]],
+    ) -> tuple[list[Row], list[Row], dict[tuple[uuid.UUID, str], uuid.UUID]]:
+        """Read the locked portfolios' positions and orders in ``statuses``, and the orders
+        already holding these (portfolio id, client_order_id) pairs."""
         ...
 
     async def write(self, changes: Changes) -> None:
@@ -130,6 +130,23 @@ class CoreStore:
 
     def __init__(self, db: AsyncConnection) -> None:
         self.db = db
+
+    async def open(
+        self, session_ids: Collection[uuid.UUID], wanted: Sequence[tuple[uuid.UUID, uuid.UUID]]
+    ) -> tuple[dict[uuid.UUID, Row], list[Row]]:
+        return await self.sessions(session_ids), await self.lock(wanted) if wanted else []
+
+    async def state(
+        self,
+        portfolio_ids: Collection[uuid.UUID],
+        statuses: Sequence[str],
+        pairs: Collection[tuple[uuid.UUID, str]],
+    ) -> tuple[list[Row], list[Row], dict[tuple[uuid.UUID, str], uuid.UUID]]:
+        return (
+            await self.positions(portfolio_ids),
+            await self.open_orders(portfolio_ids, statuses),
+            await self.client_order_ids(pairs) if pairs else {},
+        )
 
     async def sessions(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Row]:
         result = await self.db.execute(
@@ -233,11 +250,6 @@ def _names(table: sa.Table, skip: Collection[str] = ()) -> list[str]:
     return [column.name for column in table.columns if column.name not in skip]
 
 
-def _select_list(table: sa.Table, alias: str = "") -> str:
-    prefix = f"{alias}." if alias else ""
-    return ", ".join(prefix + name for name in _names(table))
-
-
 def _json_columns(table: sa.Table) -> tuple[str, ...]:
     return tuple(c.name for c in table.columns if isinstance(c.type, sa.JSON))
 
@@ -311,35 +323,36 @@ def _write_statement() -> str:
 
 
 _PORTFOLIOS, _POSITIONS, _ORDERS = table_of(Portfolio), table_of(Position), table_of(Order)
+_SESSION_COLUMNS = [f"u.{name}" if name == "is_active" else f"s.{name}" for name in SESSION_FIELDS]
 _SQL = {
-    "sessions": (
-        "SELECT s.id, s.user_id, s.revoked_at, s.expires_at, s.last_used_at, u.is_active"
-        " FROM auth_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ANY($1::uuid[])"
-    ),
     "first_portfolios": (
         "SELECT user_id, id FROM portfolios WHERE user_id = ANY($1::uuid[])"
         " ORDER BY created_at DESC, id DESC"
     ),
-    # The same lock as ``lock_portfolio`` (and updated_at, as the ORM's onupdate sets it).
-    "lock": (
-        "UPDATE portfolios SET version = version + 1, updated_at = $3"  # noqa: S608
+    # The sessions, and the same lock as ``lock_portfolio`` (with updated_at, as the ORM's
+    # onupdate sets it), in one round trip. Reading the sessions in the lock's statement is
+    # safe: the portfolio lock does not guard them, a later read would be no fresher.
+    "open": (
+        "WITH locked AS (UPDATE portfolios SET version = version + 1, updated_at = $4"  # noqa: S608
         " WHERE id IN (SELECT p.id FROM portfolios p"
-        " JOIN unnest($1::uuid[], $2::uuid[]) AS w(id, user_id)"
+        " JOIN unnest($2::uuid[], $3::uuid[]) AS w(id, user_id)"
         " ON p.id = w.id AND p.user_id = w.user_id ORDER BY p.id FOR UPDATE OF p)"
-        f" RETURNING {_select_list(_PORTFOLIOS)}"
+        " RETURNING portfolios)"
+        " SELECT ARRAY(SELECT locked.portfolios FROM locked) AS portfolios,"
+        f" ARRAY(SELECT ROW({', '.join(_SESSION_COLUMNS)})"
+        " FROM auth_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ANY($1::uuid[]))"
+        " AS sessions"
     ),
-    "positions": (
-        f"SELECT {_select_list(_POSITIONS)} FROM positions"  # noqa: S608
-        " WHERE portfolio_id = ANY($1::uuid[])"
-    ),
-    "open_orders": (
-        f"SELECT {_select_list(_ORDERS)} FROM orders"  # noqa: S608
-        " WHERE portfolio_id = ANY($1::uuid[]) AND status = ANY($2::text[])"
-    ),
-    "client_order_ids": (
-        "SELECT o.portfolio_id, o.client_order_id, o.id FROM orders o"
-        " JOIN unnest($1::uuid[], $2::text[]) AS w(portfolio_id, client_order_id)"
-        " ON o.portfolio_id = w.portfolio_id AND o.client_order_id = w.client_order_id"
+    # After the lock, in a statement of its own: it must see what the lock waited for.
+    "state": (
+        "SELECT ARRAY(SELECT p FROM positions p WHERE p.portfolio_id = ANY($1::uuid[]))"
+        " AS positions,"
+        " ARRAY(SELECT o FROM orders o WHERE o.portfolio_id = ANY($1::uuid[])"
+        " AND o.status = ANY($2::text[])) AS orders,"
+        " ARRAY(SELECT ROW(o.portfolio_id, o.client_order_id, o.id) FROM orders o"
+        " JOIN unnest($3::uuid[], $4::text[]) AS w(portfolio_id, client_order_id)"
+        " ON o.portfolio_id = w.portfolio_id AND o.client_order_id = w.client_order_id)"
+        " AS taken"
     ),
     "touch": "UPDATE auth_sessions SET last_used_at = $2 WHERE id = ANY($1::uuid[])",
     "close": "DELETE FROM positions WHERE id = ANY($1::uuid[])",
@@ -364,46 +377,47 @@ class PgStore:
     def __init__(self, driver: Any) -> None:
         self.driver = driver  # an asyncpg connection
 
-    async def sessions(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Row]:
-        rows = await self.driver.fetch(_SQL["sessions"], list(ids))
-        return {row["id"]: row for row in rows}
-
     async def first_portfolios(self, users: Collection[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
         rows = await self.driver.fetch(_SQL["first_portfolios"], list(users))
         return {row["user_id"]: row["id"] for row in rows}
 
-    async def lock(self, wanted: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> list[Row]:
-        rows = await self.driver.fetch(
-            _SQL["lock"], [p for p, _u in wanted], [u for _p, u in wanted], utcnow()
+    async def open(
+        self, session_ids: Collection[uuid.UUID], wanted: Sequence[tuple[uuid.UUID, uuid.UUID]]
+    ) -> tuple[dict[uuid.UUID, Row], list[Row]]:
+        found = await self.driver.fetchrow(
+            _SQL["open"],
+            list(session_ids),
+            [p for p, _u in wanted],
+            [u for _p, u in wanted],
+            utcnow(),
         )
-        decoded: list[Row] = []
-        for row in rows:
+        sessions: dict[uuid.UUID, Row] = {
+            row[0]: dict(zip(SESSION_FIELDS, row, strict=True)) for row in found[1]
+        }
+        portfolios: list[Row] = []
+        for row in found[0]:
             values = dict(row)
             for name in _PORTFOLIO_JSON:
                 if isinstance(values[name], str):
                     values[name] = json.loads(values[name])
-            decoded.append(values)
-        return decoded
+            portfolios.append(values)
+        return sessions, portfolios
 
-    async def positions(self, portfolio_ids: Collection[uuid.UUID]) -> list[Row]:
-        rows: list[Row] = await self.driver.fetch(_SQL["positions"], list(portfolio_ids))
-        return rows
-
-    async def open_orders(
-        self, portfolio_ids: Collection[uuid.UUID], statuses: Sequence[str]
-    ) -> list[Row]:
-        rows: list[Row] = await self.driver.fetch(
-            _SQL["open_orders"], list(portfolio_ids), list(statuses)
+    async def state(
+        self,
+        portfolio_ids: Collection[uuid.UUID],
+        statuses: Sequence[str],
+        pairs: Collection[tuple[uuid.UUID, str]],
+    ) -> tuple[list[Row], list[Row], dict[tuple[uuid.UUID, str], uuid.UUID]]:
+        found = await self.driver.fetchrow(
+            _SQL["state"],
+            list(portfolio_ids),
+            list(statuses),
+            [p for p, _c in pairs],
+            [c for _p, c in pairs],
         )
-        return rows
-
-    async def client_order_ids(
-        self, pairs: Collection[tuple[uuid.UUID, str]]
-    ) -> dict[tuple[uuid.UUID, str], uuid.UUID]:
-        rows = await self.driver.fetch(
-            _SQL["client_order_ids"], [p for p, _c in pairs], [c for _p, c in pairs]
-        )
-        return {(row["portfolio_id"], row["client_order_id"]): row["id"] for row in rows}
+        taken = {(pid, cid): order_id for pid, cid, order_id in found[2]}
+        return list(found[0]), list(found[1]), taken
 
     async def write(self, changes: Changes) -> None:
         driver = self.driver
