@@ -251,6 +251,15 @@ def _order_body(portfolio_id: str, client_order_id: str) -> bytes:
     ).encode()
 
 
+def _speed_reference() -> str:
+    """How fast this machine runs Python right now: a shared VM's speed drifts over the day."""
+    started = time.process_time()
+    total = 0
+    for i in range(5_000_000):
+        total += i
+    return f"reference loop (5M additions) {time.process_time() - started:.2f} s of CPU"
+
+
 def _tree_cpu_seconds(pid: int) -> float:
     """CPU time (user + system) of a process and its children (uvicorn's workers)."""
     import psutil
@@ -686,7 +695,7 @@ def main() -> None:
         f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cpus, "
         f"Python {platform.python_version()})"
     )
-    print(f"machine: {machine}")
+    print(f"machine: {machine}; {_speed_reference()}")
     if args.profile:
         for kind in args.db:
             asyncio.run(profile(kind, args.profile_orders))
