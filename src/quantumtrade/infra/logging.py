@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import logging
 import logging.handlers
 import math
@@ -122,10 +123,17 @@ def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:
 
 def is_sensitive_key(key: object) -> bool:
     """Tell whether a field with this name may hold a secret."""
-    if not isinstance(key, str):
-        return False
+    return isinstance(key, str) and _sensitive_name(key)
+
+
+@functools.lru_cache(maxsize=4096)  # every log line asks about the same few field names
+def _sensitive_name(key: str) -> bool:
     name = key.lower().replace("-", "_")
     return name in SENSITIVE_KEYS or name.endswith(_SENSITIVE_SUFFIXES)
+
+
+# Values that cannot nest a secret: the usual fields of a log line skip the container checks.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _redact(value: Any, depth: int = 0) -> Any:
@@ -148,7 +156,7 @@ def redact_secrets(_logger: WrappedLogger, _method: str, event_dict: EventDict) 
             continue  # structlog's own bookkeeping (the LogRecord), never rendered
         if is_sensitive_key(key):
             event_dict[key] = REDACTED
-        elif isinstance(value, Mapping | list | tuple):
+        elif type(value) not in _SCALARS and isinstance(value, Mapping | list | tuple):
             event_dict[key] = _redact(value)
     return event_dict
 
@@ -228,6 +236,12 @@ def configure_logging(
     a rotating file.
     """
     level = _level(settings.log_level)
+    # No line renders a record's call site, thread or process, so the standard library need
+    # not look them up for every record (the logging HOWTO's "Optimization" settings).
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,

@@ -9,7 +9,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from quantumtrade.api.middleware import SECURITY_HEADERS
+from quantumtrade.api.middleware import DOCS_CSP, SECURITY_HEADERS
 from quantumtrade.db.models import SystemLog
 from quantumtrade.infra.logging import configure_logging
 from support import BACKEND, assert_error, bearer, register
@@ -95,6 +95,13 @@ async def test_every_response_carries_the_security_headers_and_a_request_id(
     assert echoed.headers["x-request-id"] == "trace-123"
     unsafe = await api.get("/api/health", headers={"X-Request-ID": "bad id\twith spaces"})
     assert unsafe.headers["x-request-id"] != "bad id\twith spaces"
+
+
+async def test_the_docs_get_their_own_content_security_policy(api: httpx.AsyncClient) -> None:
+    docs = await api.get("/docs")
+    assert docs.status_code == 200
+    assert docs.headers.get_list("content-security-policy") == [DOCS_CSP]
+    assert docs.headers["x-frame-options"] == SECURITY_HEADERS["X-Frame-Options"]
 
 
 async def test_unknown_route_and_wrong_method_use_the_uniform_body(api: httpx.AsyncClient) -> None:
