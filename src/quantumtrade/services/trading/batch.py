@@ -1,13 +1,13 @@
 """Group commit for the orders that settle at once: many orders, one transaction.
 
-A simple market or limit order with its portfolio named is queued here instead of taking a
-transaction of its own. A writer takes everything queued (up to ``max_batch``) and, in one
-transaction, checks the callers' sessions, locks every portfolio involved (in id order, so
-two writers never deadlock), reads their positions, open orders and client_order_ids once,
-then runs each order in arrival order through the same rules as :func:`orders.submit_order`
-(``pretrade``, the risk limits, ``plan_fill``, ``affordable``, ``post_fill``) on that
-in-memory state, and writes all the rows with one multi-row statement per table. Nobody is
-answered before the commit.
+A simple market or limit order is queued here instead of taking a transaction of its own. A
+writer takes everything queued (up to ``max_batch``) and, in one transaction, checks the
+callers' sessions, locks every portfolio involved (in id order, so two writers never
+deadlock), reads their positions, open orders and client_order_ids once, then runs each order
+in arrival order through the same rules as :func:`orders.submit_order` (``pretrade``, the risk
+limits, ``plan_fill``, ``affordable``, ``post_fill``) on that in-memory state, as plain
+records, and writes all the rows at once. The SQL lives in :mod:`.batch_store` (asyncpg on
+PostgreSQL, SQLAlchemy Core elsewhere). Nobody is answered before the commit.
 
 What does not fit is placed on its own, in its own transaction, after the batch: an order
 whose portfolio has limits that read history (orders per minute, daily loss, drawdown) or
