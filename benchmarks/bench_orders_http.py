@@ -260,6 +260,15 @@ def _speed_reference() -> str:
     return f"reference loop (5M additions) {time.process_time() - started:.2f} s of CPU"
 
 
+async def sample_cpu(cpu: dict[str, float], server_pid: int, start: float, stop: float) -> None:
+    """Fill ``cpu`` with the server's and this process's CPU seconds from ``start`` to ``stop``."""
+    await asyncio.sleep(start - time.perf_counter())
+    cpu["server"], cpu["client"] = _tree_cpu_seconds(server_pid), time.process_time()
+    await asyncio.sleep(stop - time.perf_counter())
+    cpu["server"] = _tree_cpu_seconds(server_pid) - cpu["server"]
+    cpu["client"] = time.process_time() - cpu["client"]
+
+
 def _tree_cpu_seconds(pid: int) -> float:
     """CPU time (user + system) of a process and its children (uvicorn's workers)."""
     import psutil
@@ -311,14 +320,10 @@ async def load(
 
     cpu: dict[str, float] = {}
 
-    async def sample_cpu() -> None:
-        await asyncio.sleep(measure_from - time.perf_counter())
-        cpu["server"], cpu["client"] = _tree_cpu_seconds(server_pid), time.process_time()
-        await asyncio.sleep(stop_at - time.perf_counter())
-        cpu["server"] = _tree_cpu_seconds(server_pid) - cpu["server"]
-        cpu["client"] = time.process_time() - cpu["client"]
-
-    await asyncio.gather(sample_cpu(), *(client(n, t, p) for n, (t, p) in enumerate(accounts)))
+    await asyncio.gather(
+        sample_cpu(cpu, server_pid, measure_from, stop_at),
+        *(client(n, t, p) for n, (t, p) in enumerate(accounts)),
+    )
     return {
         "failures": failures,
         "server_cpu_ms_per_order": cpu["server"] / max(measured, 1) * 1000,
@@ -402,16 +407,9 @@ async def load_open(
 
     cpu: dict[str, float] = {}
 
-    async def sample_cpu() -> None:
-        await asyncio.sleep(measure_from - time.perf_counter())
-        cpu["server"], cpu["client"] = _tree_cpu_seconds(server_pid), time.process_time()
-        await asyncio.sleep(stop_at - time.perf_counter())
-        cpu["server"] = _tree_cpu_seconds(server_pid) - cpu["server"]
-        cpu["client"] = time.process_time() - cpu["client"]
-
     tasks = [
         schedule(),
-        sample_cpu(),
+        sample_cpu(cpu, server_pid, measure_from, stop_at),
         *(client(n, connections[n], pid) for n, (_t, pid) in enumerate(accounts)),
     ]
     # After the deadline only the requests in flight then (at most one per client) remain.

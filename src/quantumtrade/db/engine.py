@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +59,17 @@ async def ping(engine: AsyncEngine) -> None:
     """Run a trivial query; raises if the database cannot be reached."""
     async with engine.connect() as connection:
         await connection.execute(sa.text("SELECT 1"))
+
+
+@contextlib.asynccontextmanager
+async def driver_transaction(engine: AsyncEngine) -> AsyncIterator[Any]:
+    """Yield a pooled connection's asyncpg driver inside an asyncpg transaction (PostgreSQL).
+
+    For work that talks to asyncpg directly (COPY, array parameters): SQLAlchemy's own
+    transaction would only begin at its first statement, so the driver's is used instead.
+    """
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        async with driver.transaction():
+            yield driver

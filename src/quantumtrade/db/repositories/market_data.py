@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from quantumtrade.db.engine import driver_transaction
 from quantumtrade.db.timeseries import Mode, ensure_partitions, timeseries_mode
 from quantumtrade.domain.market import BAR_COLUMNS, Timeframe, empty_bar_frame, resample_bars
 
@@ -143,12 +144,8 @@ async def _copy_upsert(
     first, last = (
         _UNIX_EPOCH + timedelta(microseconds=int(t)) for t in (micros.min(), micros.max())
     )
-    async with engine.connect() as conn:
-        raw = await conn.get_raw_connection()
-        driver: Any = raw.driver_connection
-        # One asyncpg transaction for the whole batch: SQLAlchemy's would only begin lazily.
-        async with driver.transaction():
-            await _copy_in_transaction(driver, symbol, timeframe, rows, first, last)
+    async with driver_transaction(engine) as driver:  # one transaction for the whole batch
+        await _copy_in_transaction(driver, symbol, timeframe, rows, first, last)
     return len(micros)
 
 

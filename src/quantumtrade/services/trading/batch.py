@@ -29,6 +29,7 @@ from typing import Any, ClassVar, TypeVar, cast
 import structlog
 
 from quantumtrade.core.security import AccessClaims
+from quantumtrade.db.engine import driver_transaction
 from quantumtrade.db.models import (
     Order,
     Portfolio,
@@ -64,12 +65,11 @@ from quantumtrade.services.trading.ledger import (
     record_event,
     set_status,
 )
-from quantumtrade.services.trading.portfolios import reserved_for
+from quantumtrade.services.trading.portfolios import reservation_prices, reserved_for
 from quantumtrade.services.trading.views import order_view
 
 log = structlog.get_logger(__name__)
 
-ZERO = Decimal(0)
 _M = TypeVar("_M")
 Update = tuple[str, Order, execute.Booked | None]
 _SETTLE_NOW = (OrderType.MARKET, OrderType.LIMIT)
@@ -282,12 +282,8 @@ class OrderBatcher:
         engine = self.desk.container.engine
         try:
             if engine.dialect.name == "postgresql":
-                async with engine.connect() as connection:
-                    raw = await connection.get_raw_connection()
-                    driver: Any = raw.driver_connection
-                    # The transaction is asyncpg's: SQLAlchemy's would only begin lazily.
-                    async with driver.transaction():
-                        await booked.run(PgStore(driver))
+                async with driver_transaction(engine) as driver:
+                    await booked.run(PgStore(driver))
             else:
                 async with engine.begin() as connection:
                     await booked.run(CoreStore(connection))
@@ -441,10 +437,7 @@ class _Batch:
         quote = await desk.quote(info.symbol)
         last = await desk.last_price(info.symbol)
         prices = {symbol: await desk.last_price(symbol) for symbol in positions}
-        known = dict(prices)
-        for resting in account.open_orders:
-            if not (resting.limit_price or resting.stop_price) and resting.symbol not in known:
-                known[resting.symbol] = await desk.last_price(resting.symbol)
+        known = await reservation_prices(account.open_orders, prices, desk.last_price)
         qty, ref, figures = orders.pretrade(
             desk=desk,
             portfolio=portfolio,
@@ -500,7 +493,7 @@ class _Batch:
                 portfolio, positions, prices, order, plan.qty, plan.price, plan.fees.total
             )
         ):
-            plan = replace(plan, cancel="insufficient buying power at fill time")
+            plan = replace(plan, cancel=execute.UNAFFORDABLE)
         if plan.cancel is not None:
             set_status(self.rows, order, OrderStatus.CANCELED, now, reason=plan.cancel)
             return [("canceled", order, None)]
@@ -523,8 +516,7 @@ class _Batch:
         execute.count_fill(self.desk, order, plan.qty)
         updates: list[Update] = [(booked.event, order, booked)]
         if order.status in orders.OPEN_VALUES and order.time_in_force == TimeInForce.IOC.value:
-            reason = "ioc: remainder canceled"
-            set_status(self.rows, order, OrderStatus.CANCELED, now, reason=reason)
+            set_status(self.rows, order, OrderStatus.CANCELED, now, reason=execute.IOC_REMAINDER)
             updates.append(("canceled", order, None))
         return updates
 
@@ -556,7 +548,7 @@ class _Batch:
         await store.write(
             Changes(
                 added=self.rows.added,
-                changed=self.rows.changed.values(),
+                changed=list(self.rows.changed.values()),
                 closed=self.rows.closed,
                 portfolios=moved,
                 touched_sessions=touch,

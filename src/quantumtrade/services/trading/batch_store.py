@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -103,25 +104,16 @@ class BatchStore(Protocol):
         ...
 
 
+@dataclass(frozen=True)
 class Changes:
     """What a batch writes: new rows per model, positions changed or closed, portfolios moved."""
 
-    def __init__(
-        self,
-        *,
-        added: Mapping[type[Any], Sequence[Any]],
-        changed: Iterable[Position],
-        closed: Iterable[Position],
-        portfolios: Iterable[Portfolio],
-        touched_sessions: Collection[uuid.UUID],
-        now: datetime,
-    ) -> None:
-        self.added = added
-        self.changed = list(changed)
-        self.closed = list(closed)
-        self.portfolios = list(portfolios)
-        self.touched_sessions = touched_sessions
-        self.now = now
+    added: Mapping[type[Any], Sequence[Any]]
+    changed: Sequence[Position]
+    closed: Sequence[Position]
+    portfolios: Sequence[Portfolio]
+    touched_sessions: Collection[uuid.UUID]
+    now: datetime
 
 
 class CoreStore:

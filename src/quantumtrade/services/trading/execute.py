@@ -41,6 +41,9 @@ __all__ = [
 ]
 
 ZERO = Decimal(0)
+# Why an order is canceled at fill time (the same words on every path that books fills).
+UNAFFORDABLE = "insufficient buying power at fill time"
+IOC_REMAINDER = "ioc: remainder canceled"
 OPEN_VALUES = tuple(status.value for status in OPEN)
 Update = tuple[str, Order, Booked | None]
 
@@ -155,8 +158,7 @@ async def execute_now(
     positions = await holdings(db, portfolio.id)
     prices = {symbol: await desk.last_price(symbol) for symbol in positions}
     if not affordable(portfolio, positions, prices, order, plan.qty, plan.price, plan.fees.total):
-        reason = "insufficient buying power at fill time"
-        return await cancel_with_legs(db, order, now, reason=reason)
+        return await cancel_with_legs(db, order, now, reason=UNAFFORDABLE)
     booked = await book_fill(
         db,
         portfolio,
@@ -172,7 +174,7 @@ async def execute_now(
     updates += await _after_fill(db, order, now)
     updates += await auto_stop.protect(db, desk=desk, portfolio=portfolio, order=order, now=now)
     if order.status in OPEN_VALUES and order.time_in_force == "ioc":
-        updates += await cancel_with_legs(db, order, now, reason="ioc: remainder canceled")
+        updates += await cancel_with_legs(db, order, now, reason=IOC_REMAINDER)
     return updates
 
 

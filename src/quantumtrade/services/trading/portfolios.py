@@ -138,11 +138,19 @@ async def reserved_amount(
             )
         )
     )
+    known = await reservation_prices(rows, prices, last_price)
+    return reserved_for(rows, positions, known)
+
+
+async def reservation_prices(
+    orders: Iterable[Order], prices: dict[str, Decimal], last_price: Any
+) -> dict[str, Decimal]:
+    """``prices`` plus the last price of each symbol an order without limit or stop trades."""
     known = dict(prices)
-    for order in rows:
+    for order in orders:
         if not (order.limit_price or order.stop_price) and order.symbol not in known:
             known[order.symbol] = await last_price(order.symbol) if last_price else ZERO
-    return reserved_for(rows, positions, known)
+    return known
 
 
 def reserved_for(
