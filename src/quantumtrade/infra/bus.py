@@ -383,7 +383,9 @@ class RedisBus(Bus):
                     delay = min(0.1, self.retry_seconds)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    # Typed in redis-py 8, untyped before: call it through Any for both.
+                    closer: Any = pubsub.aclose
+                    await closer()
             if self._closed:
                 return
             await asyncio.sleep(delay)
