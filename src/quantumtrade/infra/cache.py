@@ -123,15 +123,26 @@ class Cache(ABC):
         """Store ``value`` as JSON under ``key`` for ``ttl`` seconds."""
         await self.set(key, json.dumps(value, separators=(",", ":")), ttl)
 
-    async def get_or_load(self, key: str, ttl: float, loader: Callable[[], Awaitable[T]]) -> T:
+    async def get_or_load(
+        self,
+        key: str,
+        ttl: float,
+        loader: Callable[[], Awaitable[T]],
+        *,
+        parse: Callable[[Any], T | None] | None = None,
+        dump: Callable[[T], Any] | None = None,
+    ) -> T:
         """Return the cached JSON value of ``key``, calling ``loader`` and storing it on a miss.
 
         Concurrent misses of one key in this process share a single ``loader`` call. Hits come
-        back JSON-decoded (tuples become lists); a loaded None is returned but never counts as a
-        hit.
+        back JSON-decoded (tuples become lists), or as ``parse`` makes them: a cached value
+        ``parse`` refuses (None) is a miss. ``dump`` turns a loaded value into JSON. A loaded
+        None is returned but never counts as a hit.
         """
         while True:
             cached = await self.get_json(key)
+            if parse is not None and cached is not None:
+                cached = parse(cached)
             if cached is not None:
                 return cast(T, cached)
             pending = self._loads.get(key)
@@ -147,7 +158,7 @@ class Cache(ABC):
         self._loads[key] = future
         try:
             value = await loader()
-            await self.set_json(key, value, ttl)
+            await self.set_json(key, value if dump is None else dump(value), ttl)
         except asyncio.CancelledError:
             future.cancel()
             raise

@@ -20,14 +20,16 @@ import pandas as pd
 
 from quantumtrade.db.bar_store import NoStoredBars
 from quantumtrade.domain.errors import AppError, InvalidInput, NotFound
-from quantumtrade.domain.market import Timeframe, empty_bar_frame
+from quantumtrade.domain.market import Quote, Timeframe, Trade, empty_bar_frame
 from quantumtrade.infra.cache import price_key
 from quantumtrade.marketdata.registry import MarketCalendar
 from quantumtrade.marketdata.simulator.calendar import LAST_DAY as SIMULATED_LAST_DAY
 from quantumtrade.marketdata.simulator.calendar import ORIGIN as SIMULATED_FIRST_DAY
 from quantumtrade.marketdata.simulator.calendar import TradingCalendar
 from quantumtrade.marketdata.source import MarketDataSource, UnknownSymbol
+from quantumtrade.services import price_cache
 from quantumtrade.services.container import Container
+from quantumtrade.services.price_cache import PriceSnapshot
 
 T = TypeVar("T")
 
@@ -83,10 +85,34 @@ def resolve_symbol(container: Container, text: str, known: Collection[str] | Non
 async def price(container: Container, symbol: str) -> dict[str, Any]:
     """Return the latest trade, quote and today's change of ``symbol`` (cached briefly)."""
     canonical = resolve_symbol(container, symbol)
-    ttl = container.settings.price_cache_ttl
-    return await container.cache.get_or_load(
-        price_key(canonical), ttl, lambda: _load_price(container, canonical)
+    snapshot = await container.cache.get_or_load(
+        price_key(canonical),
+        container.settings.price_cache_ttl,
+        lambda: _load_price(container, canonical),
+        parse=PriceSnapshot.from_json,
+        dump=PriceSnapshot.to_json,
     )
+    return snapshot.to_json()
+
+
+async def refresh_cached_price(container: Container, event: Trade | Quote, ttl: float) -> None:
+    """Fold a live trade or quote into the cached snapshot of its symbol, if one is cached.
+
+    A miss is left for the price endpoint to load (it needs the previous close); a trade on a
+    new day drops the entry for the same reason.
+    """
+    cache = container.cache
+    snapshot = await price_cache.read(cache, event.symbol)
+    if snapshot is None:
+        return
+    if isinstance(event, Quote):
+        await price_cache.write(cache, snapshot.with_quote(event), ttl)
+        return
+    updated = snapshot.with_trade(event, market_open=_is_open(container, snapshot.asset_class))
+    if updated is None:
+        await price_cache.forget(cache, event.symbol)
+    else:
+        await price_cache.write(cache, updated, ttl)
 
 
 async def quotes(container: Container, symbols: list[str]) -> list[dict[str, Any]]:
@@ -220,7 +246,7 @@ async def _collect(
     return frames[0] if len(frames) == 1 else pd.concat(frames)
 
 
-async def _load_price(container: Container, symbol: str) -> dict[str, Any]:
+async def _load_price(container: Container, symbol: str) -> PriceSnapshot:
     market = container.market
     trade = await _source_call(market.latest_trade(symbol))
     quote = await _source_call(market.latest_quote(symbol))
@@ -228,30 +254,21 @@ async def _load_price(container: Container, symbol: str) -> dict[str, Any]:
     daily = await _source_call(
         market.get_bars(symbol, Timeframe.DAY_1, day - timedelta(days=10), day)
     )
-    previous = float(daily["close"].iloc[-1]) if len(daily) else None
-    change = None if previous is None else round(trade.price - previous, 10)
-    percent = None if not previous or change is None else round(change / previous * 100, 6)
     asset_class = _asset_class(market, symbol)
+    return PriceSnapshot.build(
+        trade,
+        quote,
+        previous_close=float(daily["close"].iloc[-1]) if len(daily) else None,
+        market_open=_is_open(container, asset_class),
+        asset_class=asset_class,
+    )
+
+
+def _is_open(container: Container, asset_class: str) -> bool:
     try:
-        is_open = _calendar(market).is_open(asset_class, container.clock.now())
+        return _calendar(container.market).is_open(asset_class, container.clock.now())
     except ValueError:
-        is_open = False
-    return {
-        "symbol": symbol,
-        "price": trade.price,
-        "size": trade.size,
-        "bid": quote.bid_price,
-        "ask": quote.ask_price,
-        "bid_size": quote.bid_size,
-        "ask_size": quote.ask_size,
-        "previous_close": previous,
-        "change": change,
-        "change_percent": percent,
-        "timestamp": trade.time.isoformat(),
-        "quote_timestamp": quote.time.isoformat(),
-        "market_open": is_open,
-        "asset_class": asset_class,
-    }
+        return False
 
 
 async def _source_call(call: Awaitable[T]) -> T:

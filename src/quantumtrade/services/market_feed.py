@@ -24,8 +24,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from quantumtrade.domain.market import Bar, Channel, MarketEvent, Quote, Trade
-from quantumtrade.infra.cache import price_key
 from quantumtrade.infra.health import ComponentHealth
+from quantumtrade.services import market
 from quantumtrade.services._tasks import stop_if_cancelled
 from quantumtrade.services.container import Container
 
@@ -223,7 +223,7 @@ class MarketFeed:
         self.last_event_at: float | None = None
         self.leader_seen_at: float | None = None
         self.leader_seen: str | None = None
-        self._price_written: dict[str, float] = {}
+        self._price_written: dict[tuple[str, str], float] = {}
         self._since = time.monotonic()  # start of the current role, for a grace period
 
     async def run(self) -> None:
@@ -305,15 +305,11 @@ class MarketFeed:
         await self.container.bus.publish(market_channel(event.symbol), message)
         self.published += 1
         now = self.last_event_at = time.monotonic()
-        if isinstance(event, Trade) and (
-            now - self._price_written.get(event.symbol, 0.0) >= _PRICE_WRITE_INTERVAL
-        ):
-            self._price_written[event.symbol] = now
-            await self.container.cache.set_json(
-                price_key(event.symbol),
-                {"symbol": event.symbol, "price": event.price, "timestamp": message["timestamp"]},
-                PRICE_TTL_SECONDS,
-            )
+        if isinstance(event, Trade | Quote):
+            written = (event.symbol, type(event).__name__)
+            if now - self._price_written.get(written, 0.0) >= _PRICE_WRITE_INTERVAL:
+                self._price_written[written] = now
+                await market.refresh_cached_price(self.container, event, PRICE_TTL_SECONDS)
         for hook in self.hooks:
             try:
                 await hook(message)
