@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +28,8 @@ REDIS_URL = os.environ.get("QT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RUN_ID = secrets.token_hex(4)
 
 STRONG_PASSWORD = "violet-Harbor-93-quasar"
+# The fixed clock of API tests that do not choose their own: a Wednesday, 11:00 in New York.
+DEFAULT_NOW = datetime(2026, 11, 18, 16, 0, tzinfo=UTC)
 
 
 def reachable(url: str, default_port: int) -> bool:

@@ -19,6 +19,22 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+class ShiftedClock:
+    """Wall-clock time moved to start at ``start``: it runs at the real pace from there.
+
+    For a live server or test that should sit at a chosen moment (a session open, a night)
+    while its feed streams in real time.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ShiftedClock needs a timezone-aware start time")
+        self._offset = start.astimezone(UTC) - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+
 class FixedClock:
     """A clock that moves only when told to: for tests, replays and backtests."""
 

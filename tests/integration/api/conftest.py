@@ -1,7 +1,9 @@
 """An API under test: the real app, its lifespan, and an HTTP client over ASGI.
 
 The database is migrated once per run; tests stay independent by using fresh e-mail addresses
-and, with Redis, a fresh key prefix per app.
+and, with Redis, a fresh key prefix per app. The app's clock is fixed (``DEFAULT_NOW``, a
+session in progress) and its market feed is off unless a test asks for them: results must
+not depend on the time of day the suite runs at.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ import pytest
 from fastapi import FastAPI
 
 from quantumtrade.api.app import create_app
-from quantumtrade.domain.clock import Clock
-from support import build_settings
+from quantumtrade.domain.clock import Clock, FixedClock
+from support import DEFAULT_NOW, build_settings
 
 AppFactory = Callable[
     ..., contextlib.AbstractAsyncContextManager[tuple[FastAPI, httpx.AsyncClient]]
@@ -32,8 +34,9 @@ def make_api(app_database_url: str, app_redis_url: str | None, tmp_path: Path) -
     async def factory(
         *, clock: Clock | None = None, client_ip: str = "127.0.0.1", **overrides: Any
     ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+        overrides.setdefault("market_feed_enabled", False)
         settings = build_settings(app_database_url, app_redis_url, tmp_path, **overrides)
-        app = create_app(settings, clock=clock)
+        app = create_app(settings, clock=clock or FixedClock(DEFAULT_NOW))
         transport = httpx.ASGITransport(
             app=app, raise_app_exceptions=False, client=(client_ip, 50000)
         )

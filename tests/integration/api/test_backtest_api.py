@@ -8,7 +8,7 @@ import io
 import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -173,9 +173,10 @@ async def test_monte_carlo_is_reproducible_and_ordered(
 async def test_list_pages_newest_first_and_hides_others_backtests(
     backtest_api: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
-    _app, client = backtest_api
+    app, client = backtest_api
     auth = bearer((await register(client))["access_token"])
     first = await _run(client, auth, name="first")
+    app.state.container.clock.advance(timedelta(seconds=1))  # the app's clock is fixed
     second = await _run(client, auth, name="second", strategy="momentum", params={})
 
     page = (await client.get("/api/backtests?limit=1", headers=auth)).json()
