@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -13,13 +14,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantumtrade.db.models import Order, Portfolio, Position, Trade
-from quantumtrade.domain.errors import Conflict, NotFound
+from quantumtrade.domain.errors import AppError, Conflict, NotFound
 from quantumtrade.domain.execution import Side
 from quantumtrade.domain.trading.ledger import AccountFigures, account_figures, exposure_increase
 from quantumtrade.domain.trading.orders import OPEN, OrderStatus
 from quantumtrade.infra.cache import portfolio_summary_key
 from quantumtrade.services.trading import ledger
 from quantumtrade.services.trading.views import portfolio_view, position_view
+
+_log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from quantumtrade.services.trading.desk import TradingDesk
@@ -203,37 +206,54 @@ async def summary(db: AsyncSession, *, desk: TradingDesk, portfolio: Portfolio) 
         return cached
     view = await _summary(db, desk=desk, portfolio=portfolio)
     view["version"] = portfolio.version
-    await container.cache.set_json(key, view, container.settings.portfolio_cache_ttl)
+    if not view["day_pl_unavailable"]:  # a passing outage must not stick for the cache's life
+        await container.cache.set_json(key, view, container.settings.portfolio_cache_ttl)
     return view
 
 
 async def _summary(db: AsyncSession, *, desk: TradingDesk, portfolio: Portfolio) -> dict[str, Any]:
     account, positions, prices = await figures(db, desk=desk, portfolio=portfolio)
-    lastday = {s: await lastday_price(desk, s) for s in positions}
-    day_pl = sum(
-        (p.qty * (prices[s] - (lastday[s] or prices[s])) for s, p in positions.items()), ZERO
-    )
+    lastday = {s: await _lastday_or_none(desk, s) for s in positions}
+    unknown = sorted(s for s, close in lastday.items() if close is None)
+    day_pl = None
+    if not unknown:
+        day_pl = sum(
+            (p.qty * (prices[s] - (lastday[s] or prices[s])) for s, p in positions.items()), ZERO
+        )
     total_pl = account.equity - portfolio.starting_cash
     return portfolio_view(
         portfolio,
         account,
         position_count=len(positions),
-        day_pl=str(day_pl.quantize(Decimal("0.01"))),
+        day_pl=None if day_pl is None else str(day_pl.quantize(Decimal("0.01"))),
+        day_pl_unavailable=unknown,
         total_pl=str(total_pl.quantize(Decimal("0.01"))),
         total_plpc=float(total_pl / portfolio.starting_cash) if portfolio.starting_cash else 0.0,
     )
 
 
 async def lastday_price(desk: TradingDesk, symbol: str) -> Decimal | None:
-    """Return the previous session's close of ``symbol`` (None when the source has none)."""
+    """Return the previous session's close of ``symbol`` (None when the source has none).
+
+    A failure to load the price raises (an ``AppError``); it is not taken for "no close".
+    """
     from quantumtrade.services import market
 
-    try:
-        view = await market.price(desk.container, symbol)
-    except Exception:  # a missing close leaves the intraday figures at zero, not an error
-        return None
+    view = await market.price(desk.container, symbol)
     previous = view.get("previous_close")
     return None if previous is None else Decimal(str(previous))
+
+
+async def _lastday_or_none(desk: TradingDesk, symbol: str) -> Decimal | None:
+    """Return :func:`lastday_price`, or None (logged) when it cannot be read now.
+
+    The caller shows the day's figures as unknown (null) for such a symbol, never as zero.
+    """
+    try:
+        return await lastday_price(desk, symbol)
+    except AppError as exc:
+        _log.warning("previous close of %s unavailable: %s", symbol, exc)
+        return None
 
 
 async def positions_view(
@@ -243,7 +263,8 @@ async def positions_view(
     views = []
     for symbol in sorted(positions):
         price = await desk.last_price(symbol)
-        views.append(position_view(positions[symbol], price, await lastday_price(desk, symbol)))
+        lastday = await _lastday_or_none(desk, symbol)
+        views.append(position_view(positions[symbol], price, lastday))
     return views
 
 

@@ -81,8 +81,8 @@ def position_view(position: Position, price: Decimal, lastday: Decimal | None) -
     market_value = cents(qty * price)
     cost_basis = position.avg_entry_price * qty
     unrealized = market_value - cost_basis
-    lastday = lastday if lastday is not None else price
-    intraday = cents(qty * (price - lastday))
+    # Without the previous close the day's figures are unknown (null), not zero.
+    intraday = None if lastday is None else cents(qty * (price - lastday))
     base = abs(cost_basis)
     return {
         "symbol": position.symbol,
@@ -94,13 +94,15 @@ def position_view(position: Position, price: Decimal, lastday: Decimal | None) -
         "cost_basis": text(cents(cost_basis)),
         "unrealized_pl": text(cents(unrealized)),
         "unrealized_plpc": float(unrealized / base) if base else 0.0,
-        "unrealized_intraday_pl": text(intraday),
-        "unrealized_intraday_plpc": float(intraday / abs(qty * lastday))
-        if qty and lastday
-        else 0.0,
+        "unrealized_intraday_pl": None if intraday is None else text(intraday),
+        "unrealized_intraday_plpc": None
+        if intraday is None or lastday is None
+        else (float(intraday / abs(qty * lastday)) if qty and lastday else 0.0),
         "current_price": text(price),
-        "lastday_price": text(lastday),
-        "change_today": float((price - lastday) / lastday) if lastday else 0.0,
+        "lastday_price": None if lastday is None else text(lastday),
+        "change_today": None
+        if lastday is None
+        else (float((price - lastday) / lastday) if lastday else 0.0),
         "realized_pl": text(position.realized_pl),
         "opened_at": _iso(position.opened_at),
     }

@@ -1,0 +1,137 @@
+"""The API while the live feed runs and the market is open: what users read between ticks.
+
+The rest of the suite keeps the feed off and the clock fixed. Here the clock runs in real time
+from a session in progress, so the feed streams and refreshes the cached prices as it does by
+day, and every read must still answer with the full documented shape.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from quantumtrade.domain.clock import ShiftedClock
+from quantumtrade.marketdata.source import UnknownSymbol
+from quantumtrade.services import price_cache
+from quantumtrade.services.price_cache import PriceSnapshot
+from support import DEFAULT_NOW, bearer, register
+
+PRICE_FIELDS = set(PriceSnapshot.__dataclass_fields__)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 60.0) -> None:
+    """Poll ``check`` until it holds; fail after ``timeout`` seconds (generous: noisy VM)."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.05)
+
+
+def live(make_api: Any, **settings: Any) -> Any:
+    return make_api(
+        clock=ShiftedClock(DEFAULT_NOW),
+        market_feed_enabled=True,
+        market_always_open=True,
+        **settings,
+    )
+
+
+async def price(client: httpx.AsyncClient, symbol: str = "AAPL") -> dict[str, Any]:
+    response = await client.get(f"/api/market/price/{symbol}")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    assert set(body) == PRICE_FIELDS
+    return body
+
+
+async def feed_refreshed(app: FastAPI, symbol: str, loaded: str) -> Callable[[], Awaitable[bool]]:
+    """Return a check that the cached snapshot of ``symbol`` moved past ``loaded`` (a timestamp)."""
+
+    async def check() -> bool:
+        snapshot = await price_cache.read(app.state.container.cache, symbol)
+        return snapshot is not None and snapshot.timestamp > loaded
+
+    return check
+
+
+async def test_price_after_the_feed_refreshed_the_cache_answers_the_full_shape(
+    make_api: Any,
+) -> None:
+    async with live(make_api) as (app, client):
+        first = await price(client)
+        await eventually(await feed_refreshed(app, "AAPL", first["timestamp"]))
+        cached = await price_cache.read(app.state.container.cache, "AAPL")
+        assert cached is not None
+        served = await price(client)
+        assert served["timestamp"] >= cached.timestamp > first["timestamp"]
+        assert served["previous_close"] == first["previous_close"]
+        assert served["bid"] <= served["ask"]
+        assert served["market_open"] is True
+
+
+async def test_quotes_while_the_feed_runs_answer_every_symbol(make_api: Any) -> None:
+    async with live(make_api) as (app, client):
+        first = await price(client, "MSFT")
+        await eventually(await feed_refreshed(app, "MSFT", first["timestamp"]))
+        for _ in range(3):
+            response = await client.get("/api/market/quotes", params={"symbols": "AAPL,MSFT"})
+            assert response.status_code == 200, response.text
+            quotes = response.json()["quotes"]
+            assert [q["symbol"] for q in quotes] == ["AAPL", "MSFT"]
+            assert all(set(q) == PRICE_FIELDS for q in quotes)
+            await asyncio.sleep(0.3)
+
+
+async def test_portfolio_while_the_feed_runs_reports_the_day_pl(make_api: Any) -> None:
+    async with live(make_api) as (app, client):
+        headers = bearer((await register(client))["access_token"])
+        first = await price(client)
+        order = await client.post(
+            "/api/orders", json={"symbol": "AAPL", "side": "buy", "qty": "5"}, headers=headers
+        )
+        assert order.status_code == 201, order.text
+        await eventually(await feed_refreshed(app, "AAPL", first["timestamp"]))
+        portfolios = await client.get("/api/portfolios", headers=headers)
+        assert portfolios.status_code == 200, portfolios.text
+        (portfolio,) = portfolios.json()
+        assert portfolio["day_pl_unavailable"] == []
+        assert isinstance(portfolio["day_pl"], str)
+        positions = await client.get(
+            f"/api/portfolios/{portfolio['id']}/positions", headers=headers
+        )
+        (position,) = positions.json()
+        assert Decimal(position["lastday_price"]) == Decimal(str(first["previous_close"]))
+
+
+async def test_portfolio_without_a_previous_close_says_so_instead_of_zero(
+    make_api: Any,
+) -> None:
+    async with live(make_api) as (app, client):
+        headers = bearer((await register(client))["access_token"])
+        order = await client.post(
+            "/api/orders", json={"symbol": "AAPL", "side": "buy", "qty": "5"}, headers=headers
+        )
+        assert order.status_code == 201, order.text
+        market = app.state.container.market
+
+        async def failing_quote(symbol: str) -> Any:
+            raise UnknownSymbol(f"{symbol} has no quote right now")
+
+        await price_cache.forget(app.state.container.cache, "AAPL")
+        market.latest_quote = failing_quote
+        (portfolio,) = (await client.get("/api/portfolios", headers=headers)).json()
+        assert portfolio["day_pl"] is None
+        assert portfolio["day_pl_unavailable"] == ["AAPL"]
+        positions = await client.get(
+            f"/api/portfolios/{portfolio['id']}/positions", headers=headers
+        )
+        (position,) = positions.json()
+        assert position["lastday_price"] is None
+        assert position["unrealized_intraday_pl"] is None
+        assert position["change_today"] is None
