@@ -4,13 +4,45 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field
 
 from quantumtrade.api.schemas.common import StrictModel
+from quantumtrade.domain.trading.orders import MAX_NOTIONAL, MAX_PRICE, MAX_QTY
 
 Money = Decimal
+# The bounds of an order's numbers (the domain checks the same): larger values answer 422.
+Price = Annotated[
+    Decimal,
+    Field(
+        le=MAX_PRICE,
+        allow_inf_nan=False,
+        description=f"A price in dollars, at most {MAX_PRICE}: a string or a number.",
+        examples=["187.25"],
+    ),
+]
+Quantity = Annotated[
+    Decimal,
+    Field(
+        le=MAX_QTY,
+        allow_inf_nan=False,
+        description=f"Shares or coins, at most {MAX_QTY} (up to 9 decimals).",
+        examples=["10"],
+    ),
+]
+Notional = Annotated[
+    Decimal,
+    Field(
+        le=MAX_NOTIONAL,
+        allow_inf_nan=False,
+        description=f"Dollar amount to buy or sell, at most {MAX_NOTIONAL}.",
+        examples=["2500.00"],
+    ),
+]
+Percent = Annotated[
+    Decimal, Field(le=100, allow_inf_nan=False, description="A percentage.", examples=["2.5"])
+]
 
 
 class PortfolioCreate(StrictModel):
@@ -26,12 +58,12 @@ class PortfolioCreate(StrictModel):
 
 
 class TakeProfit(StrictModel):
-    limit_price: Money
+    limit_price: Price
 
 
 class StopLoss(StrictModel):
-    stop_price: Money
-    limit_price: Money | None = None
+    stop_price: Price
+    limit_price: Price | None = None
 
 
 class OrderCreate(StrictModel):
@@ -46,16 +78,16 @@ class OrderCreate(StrictModel):
         default="market", validation_alias=AliasChoices("type", "order_type")
     )
     time_in_force: Literal["day", "gtc", "ioc", "fok", "opg", "cls"] = "day"
-    qty: Money | None = Field(
+    qty: Quantity | None = Field(
         default=None, validation_alias=AliasChoices("qty", "quantity"), examples=["10"]
     )
-    notional: Money | None = None
-    limit_price: Money | None = Field(
+    notional: Notional | None = None
+    limit_price: Price | None = Field(
         default=None, validation_alias=AliasChoices("limit_price", "price")
     )
-    stop_price: Money | None = None
-    trail_price: Money | None = None
-    trail_percent: Money | None = None
+    stop_price: Price | None = None
+    trail_price: Price | None = None
+    trail_percent: Percent | None = None
     order_class: Literal["simple", "bracket", "oco", "oto", ""] = "simple"
     take_profit: TakeProfit | None = None
     stop_loss: StopLoss | None = None
@@ -67,9 +99,11 @@ class OrderCreate(StrictModel):
 class OrderReplace(StrictModel):
     """What a replacement changes; the rest is copied from the order it replaces."""
 
-    qty: Money | None = None
-    limit_price: Money | None = None
-    stop_price: Money | None = None
-    trail: Money | None = None
+    qty: Quantity | None = None
+    limit_price: Price | None = None
+    stop_price: Price | None = None
+    trail: Price | None = Field(
+        default=None, description="The new trail_price or trail_percent, as the order has."
+    )
     time_in_force: Literal["day", "gtc", "ioc", "fok", "opg", "cls"] | None = None
     client_order_id: str | None = Field(default=None, min_length=1, max_length=128)

@@ -8,7 +8,7 @@ change can be recorded as an order event.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from quantumtrade.domain.errors import Unprocessable
@@ -17,6 +17,11 @@ from quantumtrade.domain.execution import Side, tick_size
 ZERO = Decimal(0)
 QTY_PLACES = 9
 MIN_NOTIONAL = Decimal(1)
+# The largest order we take. Far beyond any real order, and small enough that every product
+# and rounding of them stays exact in Decimal's 28 digits (quantity 9 decimals, price 4).
+MAX_QTY = Decimal(1_000_000_000)
+MAX_PRICE = Decimal(10_000_000)
+MAX_NOTIONAL = Decimal(1_000_000_000_000)
 MAX_CLIENT_ORDER_ID = 128
 
 
@@ -134,8 +139,16 @@ class OrderSpec:
 
 
 def is_on_tick_grid(price: Decimal) -> bool:
-    """Return whether ``price`` is a whole number of ticks (no sub-penny price at or above $1)."""
-    return price == price.quantize(tick_size(price))
+    """Return whether ``price`` is a whole number of ticks (no sub-penny price at or above $1).
+
+    Total: a price too large to round to a tick, or not finite, is not on the grid.
+    """
+    if not price.is_finite():
+        return False
+    try:
+        return price == price.quantize(tick_size(price))
+    except InvalidOperation:
+        return False
 
 
 class _Problems:
@@ -165,6 +178,8 @@ def _price(problems: _Problems, name: str, value: Decimal | None, required: bool
         return
     if not value.is_finite() or value <= ZERO:
         problems.add(name, "invalid_price", f"{name} must be a positive price.")
+    elif value > MAX_PRICE:
+        problems.add(name, "invalid_price", f"{name} must be at most {MAX_PRICE}.")
     elif not is_on_tick_grid(value):
         problems.add(
             name,
@@ -172,6 +187,11 @@ def _price(problems: _Problems, name: str, value: Decimal | None, required: bool
             f"{name} {value} is sub-penny: prices of $1 or more take at most 2 decimals, "
             "below $1 at most 4.",
         )
+
+
+def _usable(value: Decimal | None) -> bool:
+    """Return whether ``value`` is a price the cross-field checks can compare."""
+    return value is not None and value.is_finite() and ZERO < value <= MAX_PRICE
 
 
 def _forbid(problems: _Problems, name: str, value: object, why: str) -> None:
@@ -188,6 +208,9 @@ def _check_amount(problems: _Problems, qty: Decimal | None, notional: Decimal | 
         if not qty.is_finite() or qty <= ZERO:
             problems.add("qty", "invalid_qty", "qty must be greater than zero.")
             return False
+        if qty > MAX_QTY:
+            problems.add("qty", "invalid_qty", f"qty must be at most {MAX_QTY}.")
+            return False
         exponent = qty.normalize().as_tuple().exponent
         if isinstance(exponent, int) and -exponent > QTY_PLACES:
             problems.add("qty", "invalid_qty", f"qty takes at most {QTY_PLACES} decimals.")
@@ -195,6 +218,8 @@ def _check_amount(problems: _Problems, qty: Decimal | None, notional: Decimal | 
     assert notional is not None
     if not notional.is_finite() or notional < MIN_NOTIONAL:
         problems.add("notional", "invalid_notional", f"notional must be at least ${MIN_NOTIONAL}.")
+    elif notional > MAX_NOTIONAL:
+        problems.add("notional", "invalid_notional", f"notional must be at most ${MAX_NOTIONAL}.")
     elif notional != notional.quantize(Decimal("0.01")):
         problems.add("notional", "invalid_notional", "notional takes at most 2 decimals.")
     return True
@@ -217,7 +242,9 @@ def _check_type_fields(problems: _Problems, spec: OrderSpec) -> None:
             )
         elif spec.trail_price is not None:
             _price(problems, "trail_price", spec.trail_price, True)
-        elif spec.trail_percent is not None and not ZERO < spec.trail_percent < 100:
+        elif spec.trail_percent is not None and not (
+            spec.trail_percent.is_finite() and ZERO < spec.trail_percent < 100
+        ):
             problems.add("trail_percent", "invalid_trail", "trail_percent must be in (0, 100).")
         if spec.time_in_force not in (TimeInForce.DAY, TimeInForce.GTC):
             problems.add(
@@ -290,7 +317,7 @@ def _check_class(problems: _Problems, spec: OrderSpec, fractional: bool) -> tupl
         )
     if cls is OrderClass.BRACKET and spec.type is OrderType.TRAILING_STOP:
         problems.add("type", "invalid_order_class", "A bracket's entry cannot be a trailing stop.")
-    if tp is not None and sl is not None and tp > ZERO and sl > ZERO:
+    if tp is not None and sl is not None and _usable(tp) and _usable(sl):
         # A long's exits sell: profit above, stop below; a short's exits mirror that.
         exit_sell = spec.side is Side.BUY if cls is not OrderClass.OCO else spec.side is Side.SELL
         if (tp <= sl) if exit_sell else (tp >= sl):
@@ -303,7 +330,7 @@ def _check_class(problems: _Problems, spec: OrderSpec, fractional: bool) -> tupl
         entry = spec.limit_price if cls is OrderClass.BRACKET else None
         if (
             entry is not None
-            and entry > ZERO
+            and _usable(entry)
             and not ((sl < entry < tp) if exit_sell else (tp < entry < sl))
         ):
             problems.add(
