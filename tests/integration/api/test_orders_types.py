@@ -456,6 +456,71 @@ async def test_bracket_entry_rests_with_both_legs_held(make_api: Any) -> None:
         assert {leg["status"] for leg in (await desk.order(entry["id"]))["legs"]} == {"held"}
 
 
+async def test_bracket_market_entry_with_stop_loss_above_the_market_is_refused(
+    make_api: Any,
+) -> None:
+    async with trading(make_api) as desk:
+        last = await desk.last_trade()
+        through = (last * Decimal("1.5")).quantize(Decimal("0.01"))
+        response = await desk.place(
+            qty="10",
+            order_class="bracket",
+            take_profit={"limit_price": str(through + 10)},
+            stop_loss={"stop_price": str(through)},
+        )
+        error = assert_error(response, 422, "invalid_legs")
+        assert error["details"]["field"] == "stop_loss.stop_price"
+        assert await desk.positions() == {}
+
+
+async def test_bracket_market_entry_with_take_profit_below_the_market_is_refused(
+    make_api: Any,
+) -> None:
+    async with trading(make_api) as desk:
+        last = await desk.last_trade()
+        below = (last * Decimal("0.9")).quantize(Decimal("0.01"))
+        response = await desk.place(
+            qty="10",
+            order_class="bracket",
+            take_profit={"limit_price": str(below)},
+            stop_loss={"stop_price": str((below * Decimal("0.9")).quantize(Decimal("0.01")))},
+        )
+        error = assert_error(response, 422, "invalid_legs")
+        assert error["details"]["field"] == "take_profit.limit_price"
+
+
+async def test_oco_exit_with_stop_loss_above_the_market_is_refused(make_api: Any) -> None:
+    async with trading(make_api) as desk:
+        await desk.placed(qty="10")
+        last = await desk.last_trade()
+        response = await desk.place(
+            side="sell",
+            type="limit",
+            qty="10",
+            time_in_force="gtc",
+            order_class="oco",
+            take_profit={"limit_price": str((last * Decimal("1.3")).quantize(Decimal("0.01")))},
+            stop_loss={"stop_price": str((last * Decimal("1.1")).quantize(Decimal("0.01")))},
+        )
+        error = assert_error(response, 422, "invalid_legs")
+        assert error["details"]["field"] == "stop_loss.stop_price"
+
+
+async def test_bracket_market_entry_with_legs_either_side_of_the_market_fills(
+    make_api: Any,
+) -> None:
+    async with trading(make_api) as desk:
+        last = await desk.last_trade()
+        entry = await desk.placed(
+            qty="10",
+            order_class="bracket",
+            take_profit={"limit_price": str((last * Decimal("1.1")).quantize(Decimal("0.01")))},
+            stop_loss={"stop_price": str((last * Decimal("0.9")).quantize(Decimal("0.01")))},
+        )
+        assert entry["status"] == "filled"
+        assert {leg["status"] for leg in entry["legs"]} == {"new"}
+
+
 async def test_bracket_entry_fill_activates_both_legs(make_api: Any) -> None:
     async with trading(make_api) as desk:
         entry = await desk.placed(**BRACKET)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from quantumtrade.domain.errors import Forbidden, Unprocessable
 from quantumtrade.domain.execution import Side
 from quantumtrade.domain.trading.ledger import AccountFigures, exposure_increase
-from quantumtrade.domain.trading.orders import OrderSpec, OrderType, TimeInForce
+from quantumtrade.domain.trading.orders import OrderClass, OrderSpec, OrderType, TimeInForce
 from quantumtrade.marketdata.source import SymbolInfo
 
 ZERO = Decimal(0)
@@ -96,6 +96,38 @@ def check_price_sanity(ctx: PreTradeContext) -> None:
             )
 
 
+def check_leg_prices(ctx: PreTradeContext) -> None:
+    """Refuse exit legs already through the market: they would trigger the moment they rest.
+
+    As Alpaca does, a long's stop loss must lie below the base price and its take profit above
+    it (a short's mirror that). The base is the entry's limit or stop, else the last trade; an
+    oco order (an exit itself) is measured against the last trade.
+    """
+    spec = ctx.spec
+    if spec.order_class is OrderClass.SIMPLE:
+        return
+    base = ctx.last_price
+    if spec.order_class is not OrderClass.OCO:
+        base = spec.limit_price or spec.stop_price or base
+    if base <= ZERO:
+        return
+    exit_sell = (spec.side is Side.BUY) != (spec.order_class is OrderClass.OCO)
+    legs = (
+        ("stop_loss.stop_price", spec.stop_loss_stop, not exit_sell),
+        ("take_profit.limit_price", spec.take_profit_limit, exit_sell),
+    )
+    for name, price, above in legs:
+        if price is None or (price > base if above else price < base):
+            continue
+        relation = "above" if above else "below"
+        raise Unprocessable(
+            f"{name} {price} must be {relation} the base price {base}: the leg would trigger "
+            "at once.",
+            code="invalid_legs",
+            details={"field": name, "base_price": str(base)},
+        )
+
+
 def check_buying_power(ctx: PreTradeContext) -> None:
     opening = exposure_increase(ctx.holding_qty, ctx.spec.side, ctx.qty)
     if opening <= ZERO:
@@ -118,6 +150,7 @@ BASE_CHECKS: tuple[PreTradeCheck, ...] = (
     check_shortable,
     check_market_hours,
     check_price_sanity,
+    check_leg_prices,
     check_buying_power,
 )
 
