@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -104,3 +104,10 @@ async def get_order_batcher(request: Request) -> OrderBatcher:
 
 
 OrderBatcherDep = Annotated[OrderBatcher, Depends(get_order_batcher)]
+
+# Paging: an offset past every row answers an empty page; past this bound, a 422 (the database
+# cannot take an offset above 2**63 - 1, and no list here comes near this many rows).
+MAX_OFFSET = 1_000_000_000
+OffsetQuery = Annotated[
+    int, Query(ge=0, le=MAX_OFFSET, description=f"Rows to skip, 0 to {MAX_OFFSET}.")
+]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from quantumtrade.api.deps import ContainerDep, CurrentPrincipal, SessionDep
+from quantumtrade.api.deps import ContainerDep, CurrentPrincipal, OffsetQuery, SessionDep
 from quantumtrade.api.schemas.alerts import (
     AlertCreate,
     AlertOut,
@@ -32,7 +32,7 @@ async def list_alerts(
     principal: CurrentPrincipal,
     status_filter: Annotated[AlertStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> AlertPage:
     items, total = await alerts.list_alerts(
         db, user_id=principal.user.id, status=status_filter, limit=limit, offset=offset

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from quantumtrade.api.deps import ContainerDep, CurrentPrincipal, SessionDep
+from quantumtrade.api.deps import ContainerDep, CurrentPrincipal, OffsetQuery, SessionDep
 from quantumtrade.api.schemas.backtests import (
     BacktestAccepted,
     BacktestCreate,
@@ -162,7 +162,7 @@ async def list_backtests(
     db: SessionDep,
     principal: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> BacktestPage:
     rows, total = await backtests.list_backtests(
         db, user_id=principal.user.id, limit=limit, offset=offset

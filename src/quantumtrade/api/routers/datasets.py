@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
-from quantumtrade.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from quantumtrade.api.deps import CurrentPrincipal, OffsetQuery, SessionDep, SettingsDep
 from quantumtrade.api.schemas.backtests import DatasetOut, DatasetPage
 from quantumtrade.api.schemas.common import ERROR_RESPONSES
 from quantumtrade.domain.errors import PayloadTooLarge
@@ -59,7 +59,7 @@ async def list_datasets(
     db: SessionDep,
     principal: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> DatasetPage:
     rows, total = await datasets.list_datasets(
         db, user_id=principal.user.id, limit=limit, offset=offset

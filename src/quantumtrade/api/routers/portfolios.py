@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
 
-from quantumtrade.api.deps import CurrentPrincipal, DeskDep, SessionDep
+from quantumtrade.api.deps import CurrentPrincipal, DeskDep, OffsetQuery, SessionDep
 from quantumtrade.api.schemas.common import ERROR_RESPONSES
 from quantumtrade.api.schemas.trading import PortfolioCreate
 from quantumtrade.domain.errors import Unprocessable
@@ -99,7 +99,7 @@ async def get_trades(
     after: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> dict[str, Any]:
     portfolio = await portfolios.get_portfolio(
         db, user_id=principal.user.id, portfolio_id=portfolio_id
