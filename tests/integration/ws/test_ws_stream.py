@@ -69,6 +69,19 @@ async def test_bad_json_gets_an_error_and_the_socket_lives(live_server: ServerFa
         await ws.close()
 
 
+async def test_deeply_nested_json_gets_an_error_and_the_socket_lives(
+    live_server: ServerFactory,
+) -> None:
+    async with live_server() as server:
+        ws = await server.connect()
+        await ws.send("[" * 30000 + "]" * 30000)
+        error = await recv_json(ws)
+        assert error["type"] == "error" and error["code"] == "invalid_json"
+        await ws.send(json.dumps({"type": "ping"}))
+        assert (await recv_json(ws))["type"] == "pong"
+        await ws.close()
+
+
 async def test_unknown_symbols_are_listed_and_nothing_is_subscribed(
     live_server: ServerFactory,
 ) -> None:

@@ -71,6 +71,8 @@ def parse(text: str, max_bytes: int) -> dict[str, Any]:
         request = json.loads(text)
     except ValueError as exc:
         raise ProtocolError("invalid_json", f"The message is not valid JSON: {exc}.") from exc
+    except RecursionError as exc:  # a RuntimeError, which the read loop takes for a disconnect
+        raise ProtocolError("invalid_json", "The message nests too deeply.") from exc
     if not isinstance(request, dict) or not isinstance(request.get("type"), str):
         raise ProtocolError("invalid_message", 'A message is a JSON object with a "type".')
     return request
