@@ -307,8 +307,10 @@ async def test_metrics_drawdown_matches_the_performance_report_weeks_later(
     assert drawdown["max"] == pytest.approx(performance["summary"]["max_drawdown"], abs=1e-12)
     assert drawdown["max"] > 0.0
     assert 0.0 <= drawdown["current"] <= drawdown["max"]
-    equity = [point["equity"] for point in performance["equity_curve"]]
-    assert drawdown["current"] == pytest.approx(1.0 - equity[-1] / max(equity), abs=1e-9)
+    # Money is sent as decimal strings to the cent, as everywhere in the API.
+    equity = [float(point["equity"]) for point in performance["equity_curve"]]
+    assert all(isinstance(point["equity"], str) for point in performance["equity_curve"])
+    assert drawdown["current"] == pytest.approx(1.0 - equity[-1] / max(equity), abs=1e-6)
 
 
 # --- empty portfolio, ownership, bad input ------------------------------------------------

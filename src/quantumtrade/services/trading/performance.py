@@ -22,6 +22,7 @@ from quantumtrade.domain.trading.performance import (
     portfolio_performance,
 )
 from quantumtrade.services.trading.desk import TradingDesk
+from quantumtrade.services.trading.views import text
 
 ZERO = Decimal(0)
 
@@ -85,12 +86,35 @@ async def report(
     held = closes.drop(columns=[bench]) if bench not in {e.symbol for e in events} else closes
     curve = equity_curve(events, held, start_cash=start_cash)
     trades_pl = [float(e.realized_pl) for e in entries if e.kind == "fill" and e.realized_pl != 0]
-    body = portfolio_performance(curve, trades_pl=trades_pl, benchmark_close=closes[bench])
+    body = _money_as_text(
+        portfolio_performance(curve, trades_pl=trades_pl, benchmark_close=closes[bench])
+    )
     body["portfolio_id"] = str(portfolio.id)
     body["benchmark_symbol"] = bench
     body["since"] = start.isoformat()
     await _store_daily(db, portfolio, curve, now)
     return body
+
+
+# Dollar figures of the report: sent as decimal strings to the cent, as every money field is.
+_MONEY_SUMMARY = ("expectancy", "average_win", "average_loss")
+
+
+def _money_as_text(body: dict[str, Any]) -> dict[str, Any]:
+    """Return the report with its dollar amounts as cent strings (ratios stay numbers)."""
+    for point in body["equity_curve"]:
+        point["equity"] = _cents(point["equity"])
+        point["cash"] = _cents(point["cash"])
+    summary = body["summary"]
+    for name in _MONEY_SUMMARY:
+        summary[name] = _cents(summary.get(name))
+    return body
+
+
+def _cents(value: float | None) -> str | None:
+    if value is None:
+        return None
+    return text(Decimal(repr(value)).quantize(Decimal("0.01")))
 
 
 async def _store_daily(
