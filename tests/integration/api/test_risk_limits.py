@@ -68,13 +68,22 @@ async def test_limits_start_with_the_documented_defaults(trader: Trader) -> None
 
 
 async def test_bad_limits_are_refused_and_leave_the_old_ones(trader: Trader) -> None:
-    error = assert_error(await trader.limits(max_position_pct=1.5, nonsense=1), 400)
-    assert error["code"] == "invalid_risk_limits"
-    assert len(error["details"]["problems"]) == 2
+    error = assert_error(await trader.limits(max_position_pct=1.5, nonsense=1), 422)
+    assert error["code"] == "validation_error"
+    assert len(error["details"]) == 2
     shown = await trader.client.get(
         f"/api/risk/limits/{trader.portfolio_id}", headers=trader.headers
     )
     assert shown.json()["limits"]["max_position_pct"] is None
+
+
+async def test_percentage_limits_are_fractions_and_a_percent_is_refused(trader: Trader) -> None:
+    # 50 means 5,000 %: a fraction is meant (0.5 = 50 %), so it is refused with a clear reason.
+    error = assert_error(await trader.limits(max_position_pct=50), 422)
+    assert error["details"][0]["loc"][-1] == "max_position_pct"
+    accepted = await trader.limits(max_position_pct=0.05)
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["limits"]["max_position_pct"] == 0.05
 
 
 async def test_position_limit_refuses_the_order_and_explains_it(trader: Trader) -> None:

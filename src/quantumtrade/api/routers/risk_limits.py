@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter
 
 from quantumtrade.api.deps import CurrentPrincipal, SessionDep
 from quantumtrade.api.schemas.common import ERROR_RESPONSES
+from quantumtrade.api.schemas.risk import RiskLimitsOut, RiskLimitsUpdate
 from quantumtrade.services.risk import limits
 from quantumtrade.services.trading import portfolios
 
 router = APIRouter(prefix="/api/risk", tags=["risk"], responses=ERROR_RESPONSES)
 
-_EXAMPLE = {"max_position_pct": 0.2, "daily_loss_limit_pct": 0.03, "blocked_symbols": ["TSLA"]}
-
 
 @router.get("/limits/{portfolio_id}", summary="A portfolio's risk limits")
 async def get_limits(
     portfolio_id: uuid.UUID, db: SessionDep, principal: CurrentPrincipal
-) -> dict[str, Any]:
+) -> RiskLimitsOut:
     portfolio = await portfolios.get_portfolio(
         db, user_id=principal.user.id, portfolio_id=portfolio_id
     )
-    return {"portfolio_id": str(portfolio.id), "limits": limits.limits_of(portfolio).to_dict()}
+    return RiskLimitsOut(
+        portfolio_id=str(portfolio.id), limits=limits.limits_of(portfolio).to_dict()
+    )
 
 
 @router.post("/limits/{portfolio_id}", summary="Change risk limits (others stay; null = off)")
@@ -32,9 +32,9 @@ async def set_limits(
     portfolio_id: uuid.UUID,
     db: SessionDep,
     principal: CurrentPrincipal,
-    changes: dict[str, Any] = Body(examples=[_EXAMPLE]),
-) -> dict[str, Any]:
-    """Percentages are fractions of equity (0.2 = 20 %); values are dollars.
+    changes: RiskLimitsUpdate,
+) -> RiskLimitsOut:
+    """Every ``*_pct`` is a fraction (0.05 = 5 %), of equity unless said; values are dollars.
 
     Rules: max_position_pct, max_position_value, max_order_value, max_open_positions,
     max_symbol_concentration_pct (of gross exposure), max_sector_concentration_pct (of equity),
@@ -44,6 +44,9 @@ async def set_limits(
     are always allowed.
     """
     updated = await limits.set_limits(
-        db, user_id=principal.user.id, portfolio_id=portfolio_id, changes=changes
+        db,
+        user_id=principal.user.id,
+        portfolio_id=portfolio_id,
+        changes=changes.model_dump(exclude_unset=True),
     )
-    return {"portfolio_id": str(portfolio_id), "limits": updated.to_dict()}
+    return RiskLimitsOut(portfolio_id=str(portfolio_id), limits=updated.to_dict())
