@@ -368,6 +368,24 @@ def evaluate_signals(
     return _metrics(raw, equity, position, config)
 
 
+def signal_equity(
+    arrays: BarArrays, signals: npt.ArrayLike, config: BacktestConfig | None = None
+) -> FloatArray:
+    """Backtest ``signals`` over ``arrays`` and return only the equity at each close."""
+    config = config or BacktestConfig()
+    _raw, _reasons, equity, _position = _simulate(
+        arrays, _checked_target(signals, len(arrays)), config
+    )
+    return equity
+
+
+def strategy_signals(
+    arrays: BarArrays, strategy_name: str, params: Mapping[str, object] | None = None
+) -> Int8Array:
+    """Return the registered strategy's target position at each bar."""
+    return _signals(_bind(strategy_name, params), arrays)
+
+
 def evaluate_strategy(
     arrays: BarArrays,
     strategy_name: str,
