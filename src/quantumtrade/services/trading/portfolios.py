@@ -20,7 +20,7 @@ from quantumtrade.domain.trading.ledger import AccountFigures, account_figures, 
 from quantumtrade.domain.trading.orders import OPEN, OrderStatus
 from quantumtrade.infra.cache import portfolio_summary_key
 from quantumtrade.services.trading import ledger
-from quantumtrade.services.trading.views import portfolio_view, position_view
+from quantumtrade.services.trading.views import portfolio_view, position_view, text
 
 _log = logging.getLogger(__name__)
 
@@ -225,9 +225,9 @@ async def _summary(db: AsyncSession, *, desk: TradingDesk, portfolio: Portfolio)
         portfolio,
         account,
         position_count=len(positions),
-        day_pl=None if day_pl is None else str(day_pl.quantize(Decimal("0.01"))),
+        day_pl=None if day_pl is None else text(day_pl.quantize(Decimal("0.01"))),
         day_pl_unavailable=unknown,
-        total_pl=str(total_pl.quantize(Decimal("0.01"))),
+        total_pl=text(total_pl.quantize(Decimal("0.01"))),
         total_plpc=float(total_pl / portfolio.starting_cash) if portfolio.starting_cash else 0.0,
     )
 
