@@ -20,6 +20,7 @@ from quantumtrade import __version__
 from quantumtrade.api.errors import install_error_handlers
 from quantumtrade.api.middleware import (
     BodySizeLimitMiddleware,
+    MethodNotAllowedMiddleware,
     RateLimitMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
@@ -307,6 +308,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(ws_router.router)
 
     # Added innermost first: the request context wraps everything, so every answer is measured.
+    app.add_middleware(MethodNotAllowedMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

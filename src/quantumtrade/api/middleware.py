@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: request context, security headers, rate limits, body size limit."""
+"""Pure ASGI middleware: request context, security headers, rate limits, body size, 405s."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 import structlog
 from starlette.datastructures import MutableHeaders
@@ -232,3 +233,95 @@ class BodySizeLimitMiddleware:
             return message
 
         await self.app(scope, limited_receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the router matches: ``path`` without the ``root_path`` the app is mounted at."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
+        return path[len(root) :]
+    return path
+
+
+class MethodNotAllowedMiddleware:
+    """Answer a method a path does not have with 405 and every method of the path in ``Allow``.
+
+    Each method of a path is a route of its own, and the router matches route by route: its 405
+    names the methods of the first route with the path only, and a request that a concrete path
+    does not take but a template does (``GET /api/backtest/optimize``, read as the backtest
+    "optimize") reaches the template. Here a concrete path (no parameters) owns its methods,
+    looked up by path before routing; a 405 from a template is given the methods of every route
+    whose template matches the path. Runs inside CORS, which answers preflights itself.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        # Both built on the first request, once every router is included.
+        self._routes: list[tuple[re.Pattern[str], bool, frozenset[str], str]] | None = None
+        self._concrete: dict[str, frozenset[str]] | None = None
+
+    def _table(self, scope: Scope) -> list[tuple[re.Pattern[str], bool, frozenset[str], str]]:
+        """(path regex, has parameters, methods, template) of every HTTP route of the app."""
+        if self._routes is not None:
+            return self._routes
+        routes: list[Any] = list(scope["app"].router.routes)
+        try:  # FastAPI 0.12x+ nests included routers; earlier versions list routes flat
+            from fastapi.routing import iter_route_contexts
+        except ImportError:  # pragma: no cover - depends on the FastAPI version
+            pass
+        else:
+            routes = list(iter_route_contexts(routes))
+        found = []
+        for route in routes:
+            methods = getattr(route, "methods", None)
+            regex = getattr(route, "path_regex", None)
+            if methods and regex is not None:
+                has_params = bool(getattr(route, "param_convertors", None))
+                found.append((regex, has_params, frozenset(methods), str(route.path)))
+        self._routes = found
+        return found
+
+    def _concrete_methods(self, scope: Scope) -> dict[str, frozenset[str]]:
+        if self._concrete is None:
+            table: dict[str, frozenset[str]] = {}
+            for _regex, has_params, methods, path in self._table(scope):
+                if not has_params:
+                    table[path] = table.get(path, frozenset()) | methods
+            self._concrete = table
+        return self._concrete
+
+    def _template_methods(self, scope: Scope) -> set[str]:
+        path = _route_path(scope)
+        methods: set[str] = set()
+        for regex, _has_params, route_methods, _path in self._table(scope):
+            if regex.match(path):
+                methods |= route_methods
+        return methods
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        methods = self._concrete_methods(scope).get(_route_path(scope))
+        if methods is not None:
+            if scope["method"] not in methods:
+                response = error_response(
+                    405,
+                    "method_not_allowed",
+                    "Method Not Allowed",
+                    headers={"Allow": ", ".join(sorted(methods))},
+                )
+                await response(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 405:
+                allowed = self._template_methods(scope)
+                if allowed:
+                    MutableHeaders(scope=message)["Allow"] = ", ".join(sorted(allowed))
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from quantumtrade.db.bar_store import NoStoredBars
-from quantumtrade.domain.errors import AppError, InvalidInput, NotFound
+from quantumtrade.domain.errors import AppError, InvalidInput, NotFound, Unprocessable
 from quantumtrade.domain.market import Quote, Timeframe, Trade, empty_bar_frame
 from quantumtrade.infra.cache import price_key
 from quantumtrade.marketdata.registry import MarketCalendar
@@ -121,7 +121,7 @@ async def quotes(container: Container, symbols: list[str]) -> list[dict[str, Any
     if not wanted:
         raise InvalidInput("Name at least one symbol.", code="missing_symbols")
     if len(wanted) > MAX_QUOTE_SYMBOLS:
-        raise InvalidInput(
+        raise Unprocessable(
             f"Ask for at most {MAX_QUOTE_SYMBOLS} symbols at once.",
             code="too_many_symbols",
             details={"max": MAX_QUOTE_SYMBOLS, "given": len(wanted)},

@@ -151,7 +151,8 @@ async def test_market_endpoints_need_no_login(api: httpx.AsyncClient) -> None:
             400,
             "invalid_range",
         ),
-        ("/api/market/history/AAPL", {"limit": 100_001}, 400, "invalid_limit"),
+        ("/api/market/history/AAPL", {"limit": 100_001}, 422, "validation_error"),
+        ("/api/market/history/AAPL", {"limit": 0}, 422, "validation_error"),
         ("/api/market/history/AAPL", {"page_token": "%%%"}, 400, "invalid_page_token"),
         (
             "/api/market/history/AAPL",
@@ -162,7 +163,7 @@ async def test_market_endpoints_need_no_login(api: httpx.AsyncClient) -> None:
         (
             "/api/market/quotes",
             {"symbols": ",".join(f"S{i}" for i in range(101))},
-            400,
+            422,
             "too_many_symbols",
         ),
         ("/api/market/quotes", {"symbols": "AAPL,NOPE"}, 404, "unknown_symbol"),

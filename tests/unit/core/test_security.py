@@ -67,6 +67,13 @@ def test_length_bounds_are_explained() -> None:
     )
 
 
+@pytest.mark.parametrize("length", [72, 73, 100, security.MAX_PASSWORD_LENGTH])
+def test_every_allowed_length_is_judged(length: int) -> None:
+    """Long passwords are judged, not a crash (zxcvbn itself refuses more than 72 characters)."""
+    password = ("violet-Harbor-93-quasar-" * 6)[:length]
+    assert security.password_problems(password, min_length=10, min_score=3, user_inputs=[]) == []
+
+
 def test_opaque_tokens_are_unique_and_stored_as_digests() -> None:
     tokens = {security.new_opaque_token() for _ in range(100)}
     assert len(tokens) == 100

@@ -85,6 +85,16 @@ def test_from_dict_normalises_symbols_and_round_trips() -> None:
     assert RiskLimits.from_dict(limits.to_dict()) == limits
 
 
+def test_null_switches_a_symbol_list_off() -> None:
+    """``null`` is "off" for every limit, the symbol lists included (the schema allows it)."""
+    limits = RiskLimits.from_dict({"allowed_symbols": ["aapl"], "blocked_symbols": ["tsla"]})
+    off = RiskLimits.from_dict(
+        {**limits.to_dict(), "allowed_symbols": None, "blocked_symbols": None}
+    )
+    assert off.allowed_symbols is None and off.blocked_symbols == ()
+    assert off.to_dict()["blocked_symbols"] == []
+
+
 @pytest.mark.parametrize(
     "raw",
     [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -15,7 +14,7 @@ from quantumtrade.api.schemas.alerts import (
     AlertStatus,
     AlertUpdate,
 )
-from quantumtrade.api.schemas.common import ERROR_RESPONSES
+from quantumtrade.api.schemas.common import ERROR_RESPONSES, Uuid
 from quantumtrade.db.models.market import Alert
 from quantumtrade.services import alerts
 
@@ -59,13 +58,13 @@ async def create_alert(
 
 
 @router.get("/{alert_id}", summary="Get one of your alerts")
-async def get_alert(alert_id: uuid.UUID, db: SessionDep, principal: CurrentPrincipal) -> AlertOut:
+async def get_alert(alert_id: Uuid, db: SessionDep, principal: CurrentPrincipal) -> AlertOut:
     return _out(await alerts.get_alert(db, user_id=principal.user.id, alert_id=alert_id))
 
 
 @router.patch("/{alert_id}", summary="Change or re-arm an alert")
 async def update_alert(
-    alert_id: uuid.UUID,
+    alert_id: Uuid,
     body: AlertUpdate,
     db: SessionDep,
     principal: CurrentPrincipal,
@@ -86,7 +85,7 @@ async def update_alert(
 
 @router.delete("/{alert_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete an alert")
 async def delete_alert(
-    alert_id: uuid.UUID, db: SessionDep, principal: CurrentPrincipal, container: ContainerDep
+    alert_id: Uuid, db: SessionDep, principal: CurrentPrincipal, container: ContainerDep
 ) -> Response:
     await alerts.delete_alert(db, bus=container.bus, user_id=principal.user.id, alert_id=alert_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

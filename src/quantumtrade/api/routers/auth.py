@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import asdict
 
 from fastapi import APIRouter, Response, status
@@ -27,7 +26,7 @@ from quantumtrade.api.schemas.auth import (
     TokenOut,
     UserOut,
 )
-from quantumtrade.api.schemas.common import ERROR_RESPONSES, Message
+from quantumtrade.api.schemas.common import ERROR_RESPONSES, Message, Uuid, refused
 from quantumtrade.db.models import User
 from quantumtrade.services import auth
 
@@ -58,7 +57,11 @@ async def register(
     return _auth_out(user, tokens)
 
 
-@router.post("/login", summary="Log in and open a session")
+@router.post(
+    "/login",
+    summary="Log in and open a session",
+    responses=refused("The account is disabled"),
+)
 async def login(
     body: LoginRequest,
     db: SessionDep,
@@ -161,7 +164,7 @@ async def list_sessions(
     summary="Revoke one of the current user's sessions",
 )
 async def revoke_session(
-    session_id: uuid.UUID, principal: CurrentPrincipal, db: SessionDep, container: ContainerDep
+    session_id: Uuid, principal: CurrentPrincipal, db: SessionDep, container: ContainerDep
 ) -> Response:
     await auth.revoke_session(
         db, principal=principal, session_id=session_id, now=container.clock.now()

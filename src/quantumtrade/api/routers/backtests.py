@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -19,7 +18,7 @@ from quantumtrade.api.schemas.backtests import (
     MonteCarloRequest,
     OptimizationCreate,
 )
-from quantumtrade.api.schemas.common import ERROR_RESPONSES
+from quantumtrade.api.schemas.common import CSV_EXPORT, ERROR_RESPONSES, Uuid
 from quantumtrade.db.models.analytics import BacktestResult
 from quantumtrade.domain.errors import Unprocessable
 from quantumtrade.services import backtests, datasets, optimizations
@@ -173,7 +172,7 @@ async def list_backtests(
 
 @router.get("/backtest/{backtest_id}", summary="Get a backtest with its equity and trades")
 async def get_backtest(
-    backtest_id: uuid.UUID, db: SessionDep, principal: CurrentPrincipal
+    backtest_id: Uuid, db: SessionDep, principal: CurrentPrincipal
 ) -> BacktestOut:
     row = await backtests.get_backtest(db, user_id=principal.user.id, backtest_id=backtest_id)
     out = BacktestOut.model_validate(_summary(row))
@@ -187,10 +186,11 @@ async def get_backtest(
 @router.get(
     "/backtest/{backtest_id}/trades",
     response_model=None,
+    responses=CSV_EXPORT,
     summary="A completed backtest's trades as JSON or CSV",
 )
 async def get_trades(
-    backtest_id: uuid.UUID, db: SessionDep, principal: CurrentPrincipal, fmt: Format = "json"
+    backtest_id: Uuid, db: SessionDep, principal: CurrentPrincipal, fmt: Format = "json"
 ) -> Any:
     row = await backtests.get_backtest(db, user_id=principal.user.id, backtest_id=backtest_id)
     return _export(
@@ -201,10 +201,11 @@ async def get_trades(
 @router.get(
     "/backtest/{backtest_id}/equity",
     response_model=None,
+    responses=CSV_EXPORT,
     summary="A completed backtest's equity curve (with drawdown) as JSON or CSV",
 )
 async def get_equity(
-    backtest_id: uuid.UUID, db: SessionDep, principal: CurrentPrincipal, fmt: Format = "json"
+    backtest_id: Uuid, db: SessionDep, principal: CurrentPrincipal, fmt: Format = "json"
 ) -> Any:
     row = await backtests.get_backtest(db, user_id=principal.user.id, backtest_id=backtest_id)
     return _export(
@@ -214,7 +215,7 @@ async def get_equity(
 
 @router.post("/backtest/{backtest_id}/monte-carlo", summary="Monte Carlo a completed backtest")
 async def monte_carlo(
-    backtest_id: uuid.UUID, body: MonteCarloRequest, db: SessionDep, principal: CurrentPrincipal
+    backtest_id: Uuid, body: MonteCarloRequest, db: SessionDep, principal: CurrentPrincipal
 ) -> MonteCarloOut:
     row = await backtests.get_backtest(db, user_id=principal.user.id, backtest_id=backtest_id)
     figures = await backtests.monte_carlo(

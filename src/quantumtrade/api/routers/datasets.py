@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
 from quantumtrade.api.deps import CurrentPrincipal, OffsetQuery, SessionDep, SettingsDep
 from quantumtrade.api.schemas.backtests import DatasetOut, DatasetPage
-from quantumtrade.api.schemas.common import ERROR_RESPONSES
+from quantumtrade.api.schemas.common import ERROR_RESPONSES, Uuid
 from quantumtrade.domain.errors import PayloadTooLarge
 from quantumtrade.services import datasets
 
@@ -69,9 +68,7 @@ async def list_datasets(
 
 
 @router.get("/{dataset_id}", summary="Get one of your datasets")
-async def get_dataset(
-    dataset_id: uuid.UUID, db: SessionDep, principal: CurrentPrincipal
-) -> DatasetOut:
+async def get_dataset(dataset_id: Uuid, db: SessionDep, principal: CurrentPrincipal) -> DatasetOut:
     row = await datasets.get_dataset(db, user_id=principal.user.id, dataset_id=dataset_id)
     return DatasetOut.model_validate(row, from_attributes=True)
 
@@ -82,7 +79,5 @@ async def get_dataset(
     response_class=Response,
     summary="Delete a dataset (backtests already run on it keep their results)",
 )
-async def delete_dataset(
-    dataset_id: uuid.UUID, db: SessionDep, principal: CurrentPrincipal
-) -> None:
+async def delete_dataset(dataset_id: Uuid, db: SessionDep, principal: CurrentPrincipal) -> None:
     await datasets.delete_dataset(db, user_id=principal.user.id, dataset_id=dataset_id)

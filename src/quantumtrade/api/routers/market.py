@@ -7,7 +7,6 @@ also be written ``BTCUSD`` or ``BTC-USD`` (URL-encode the slash as ``%2F`` in a 
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -16,7 +15,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
 from quantumtrade.api.deps import ContainerDep
-from quantumtrade.api.schemas.common import ERROR_RESPONSES
+from quantumtrade.api.schemas.common import ERROR_RESPONSES, IsoDateTime
 from quantumtrade.api.schemas.market import History, MarketClock, Price, Quotes, Symbols
 from quantumtrade.services import market
 from quantumtrade.services.market import HistoryPage
@@ -33,7 +32,11 @@ async def get_price(symbol: str, container: ContainerDep) -> dict[str, Any]:
 @router.get("/quotes", response_model=Quotes)
 async def get_quotes(
     container: ContainerDep,
-    symbols: Annotated[str, Query(description="Comma-separated, at most 100.", max_length=3000)],
+    symbols: Annotated[
+        str,
+        # At least one symbol: something besides commas and spaces.
+        Query(description="Comma-separated, at most 100.", max_length=3000, pattern=r"[^,\s]"),
+    ],
 ) -> dict[str, Any]:
     """Prices of several symbols in one call."""
     return {"quotes": await market.quotes(container, symbols.split(","))}
@@ -60,9 +63,11 @@ async def get_history(
     symbol: str,
     container: ContainerDep,
     timeframe: Annotated[str, Query(description="1Min, 5Min, 15Min, 1Hour or 1Day.")] = "1Day",
-    start: Annotated[datetime | None, Query(description="Inclusive; naive means UTC.")] = None,
-    end: Annotated[datetime | None, Query(description="Exclusive; default now.")] = None,
-    limit: Annotated[int | None, Query(description="1 to 100000; default 1000.")] = None,
+    start: Annotated[IsoDateTime | None, Query(description="Inclusive; naive means UTC.")] = None,
+    end: Annotated[IsoDateTime | None, Query(description="Exclusive; default now.")] = None,
+    limit: Annotated[
+        int | None, Query(ge=1, le=market.MAX_LIMIT, description="1 to 100000; default 1000.")
+    ] = None,
     page_token: Annotated[str | None, Query(max_length=200)] = None,
     output: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
     accept: Annotated[str | None, Header()] = None,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
@@ -16,7 +14,8 @@ from quantumtrade.api.deps import (
     OrderBatcherDep,
     SessionDep,
 )
-from quantumtrade.api.schemas.common import ERROR_RESPONSES
+from quantumtrade.api.schemas.common import ERROR_RESPONSES, IsoDateTime, Uuid, refused
+from quantumtrade.api.schemas.orders_out import CancelResult, OrderEventOut, OrderOut
 from quantumtrade.api.schemas.trading import OrderCreate, OrderReplace
 from quantumtrade.domain.execution import Side
 from quantumtrade.domain.trading.orders import OrderClass, OrderSpec, OrderType, TimeInForce
@@ -24,7 +23,10 @@ from quantumtrade.services.trading import orders
 from quantumtrade.services.trading.batch import OrderBatcher
 from quantumtrade.services.trading.views import order_view, text
 
-router = APIRouter(tags=["orders"], responses={**ERROR_RESPONSES, 403: {"description": "Refused"}})
+router = APIRouter(
+    tags=["orders"],
+    responses={**ERROR_RESPONSES, **refused("Refused by a risk limit or a trading rule")},
+)
 
 
 def _spec(body: OrderCreate) -> OrderSpec:
@@ -55,7 +57,12 @@ async def _submit(body: OrderCreate, access_token: str, batcher: OrderBatcher) -
     return JSONResponse(view, status_code=status.HTTP_201_CREATED)
 
 
-@router.post("/api/orders", status_code=status.HTTP_201_CREATED, summary="Place an order")
+@router.post(
+    "/api/orders",
+    status_code=status.HTTP_201_CREATED,
+    summary="Place an order",
+    responses={201: {"model": OrderOut, "description": "The order, as stored (and filled)"}},
+)
 async def place_order(
     body: OrderCreate, access_token: AccessTokenDep, batcher: OrderBatcherDep
 ) -> JSONResponse:
@@ -63,7 +70,12 @@ async def place_order(
     return await _submit(body, access_token, batcher)
 
 
-@router.post("/api/trade", status_code=status.HTTP_201_CREATED, summary="Execute a trade")
+@router.post(
+    "/api/trade",
+    status_code=status.HTTP_201_CREATED,
+    summary="Execute a trade",
+    responses={201: {"model": OrderOut, "description": "The order, as stored (and filled)"}},
+)
 async def trade(
     body: OrderCreate, access_token: AccessTokenDep, batcher: OrderBatcherDep
 ) -> JSONResponse:
@@ -71,17 +83,17 @@ async def trade(
     return await _submit(body, access_token, batcher)
 
 
-@router.get("/api/orders", summary="List orders (open by default)")
+@router.get("/api/orders", response_model=list[OrderOut], summary="List orders (open by default)")
 async def list_orders(
     db: SessionDep,
     principal: CurrentPrincipal,
     desk: DeskDep,
     status_filter: Annotated[Literal["open", "closed", "all"], Query(alias="status")] = "open",
-    portfolio_id: uuid.UUID | None = None,
+    portfolio_id: Uuid | None = None,
     symbols: Annotated[str | None, Query(max_length=2000)] = None,
     side: Literal["buy", "sell"] | None = None,
-    after: datetime | None = None,
-    until: datetime | None = None,
+    after: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
     direction: Literal["asc", "desc"] = "desc",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     nested: bool = True,
@@ -105,12 +117,16 @@ async def list_orders(
     return [order_view(row, legs.get(row.id) or None) for row in rows]
 
 
-@router.get("/api/orders:by_client_order_id", summary="Find an order by its client_order_id")
+@router.get(
+    "/api/orders:by_client_order_id",
+    response_model=OrderOut,
+    summary="Find an order by its client_order_id",
+)
 async def by_client_order_id(
     db: SessionDep,
     principal: CurrentPrincipal,
     client_order_id: Annotated[str, Query(min_length=1, max_length=128)],
-    portfolio_id: uuid.UUID | None = None,
+    portfolio_id: Uuid | None = None,
 ) -> dict[str, Any]:
     order = await orders.get_by_client_order_id(
         db, user_id=principal.user.id, client_order_id=client_order_id, portfolio_id=portfolio_id
@@ -119,30 +135,37 @@ async def by_client_order_id(
     return order_view(order, legs.get(order.id) or None)
 
 
-@router.delete("/api/orders", status_code=207, summary="Cancel all open orders")
+@router.delete(
+    "/api/orders",
+    status_code=207,
+    response_model=list[CancelResult],
+    summary="Cancel all open orders",
+)
 async def cancel_all(
     db: SessionDep,
     principal: CurrentPrincipal,
     desk: DeskDep,
-    portfolio_id: uuid.UUID | None = None,
+    portfolio_id: Uuid | None = None,
 ) -> list[dict[str, object]]:
     return await orders.cancel_all(
         db, desk=desk, user_id=principal.user.id, portfolio_id=portfolio_id
     )
 
 
-@router.get("/api/orders/{order_id}", summary="Get an order")
-async def get_order(
-    order_id: uuid.UUID, db: SessionDep, principal: CurrentPrincipal
-) -> dict[str, Any]:
+@router.get("/api/orders/{order_id}", response_model=OrderOut, summary="Get an order")
+async def get_order(order_id: Uuid, db: SessionDep, principal: CurrentPrincipal) -> dict[str, Any]:
     order = await orders.get_order(db, user_id=principal.user.id, order_id=order_id)
     legs = await orders.legs_of(db, [order])
     return order_view(order, legs.get(order.id) or None)
 
 
-@router.get("/api/orders/{order_id}/events", summary="Every status change and fill of an order")
+@router.get(
+    "/api/orders/{order_id}/events",
+    response_model=list[OrderEventOut],
+    summary="Every status change and fill of an order",
+)
 async def order_events(
-    order_id: uuid.UUID, db: SessionDep, principal: CurrentPrincipal
+    order_id: Uuid, db: SessionDep, principal: CurrentPrincipal
 ) -> list[dict[str, Any]]:
     rows = await orders.order_events(db, user_id=principal.user.id, order_id=order_id)
     return [
@@ -158,9 +181,13 @@ async def order_events(
     ]
 
 
-@router.patch("/api/orders/{order_id}", summary="Replace an order (the new order has a new id)")
+@router.patch(
+    "/api/orders/{order_id}",
+    response_model=OrderOut,
+    summary="Replace an order (the new order has a new id)",
+)
 async def replace_order(
-    order_id: uuid.UUID,
+    order_id: Uuid,
     body: OrderReplace,
     db: SessionDep,
     principal: CurrentPrincipal,
@@ -178,7 +205,7 @@ async def replace_order(
 
 @router.delete("/api/orders/{order_id}", status_code=204, summary="Cancel an order")
 async def cancel_order(
-    order_id: uuid.UUID, db: SessionDep, principal: CurrentPrincipal, desk: DeskDep
+    order_id: Uuid, db: SessionDep, principal: CurrentPrincipal, desk: DeskDep
 ) -> Response:
     await orders.cancel_order(db, desk=desk, user_id=principal.user.id, order_id=order_id)
     return Response(status_code=204)

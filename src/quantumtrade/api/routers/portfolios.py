@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
 
 from quantumtrade.api.deps import CurrentPrincipal, DeskDep, OffsetQuery, SessionDep
-from quantumtrade.api.schemas.common import ERROR_RESPONSES
+from quantumtrade.api.schemas.common import ERROR_RESPONSES, IsoDateTime, Uuid
+from quantumtrade.api.schemas.portfolios_out import (
+    PerformanceOut,
+    PortfolioOut,
+    PositionOut,
+    TradesPage,
+)
 from quantumtrade.api.schemas.trading import PortfolioCreate
 from quantumtrade.domain.errors import Unprocessable
 from quantumtrade.services.trading import performance, portfolios
@@ -18,7 +22,11 @@ from quantumtrade.services.trading.views import text
 router = APIRouter(prefix="/api/portfolios", tags=["portfolios"], responses=ERROR_RESPONSES)
 
 
-@router.get("", summary="List your portfolios with their account figures")
+@router.get(
+    "",
+    response_model=list[PortfolioOut],
+    summary="List your portfolios with their account figures",
+)
 async def list_portfolios(
     db: SessionDep, principal: CurrentPrincipal, desk: DeskDep
 ) -> list[dict[str, Any]]:
@@ -26,7 +34,12 @@ async def list_portfolios(
     return [await portfolios.summary(db, desk=desk, portfolio=row) for row in rows]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a portfolio")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PortfolioOut,
+    summary="Create a portfolio",
+)
 async def create_portfolio(
     body: PortfolioCreate, db: SessionDep, principal: CurrentPrincipal, desk: DeskDep
 ) -> dict[str, Any]:
@@ -54,9 +67,13 @@ async def create_portfolio(
     return await portfolios.summary(db, desk=desk, portfolio=portfolio)
 
 
-@router.get("/{portfolio_id}", summary="Portfolio summary: cash, equity, buying power, P&L")
+@router.get(
+    "/{portfolio_id}",
+    response_model=PortfolioOut,
+    summary="Portfolio summary: cash, equity, buying power, P&L",
+)
 async def get_portfolio(
-    portfolio_id: uuid.UUID, db: SessionDep, principal: CurrentPrincipal, desk: DeskDep
+    portfolio_id: Uuid, db: SessionDep, principal: CurrentPrincipal, desk: DeskDep
 ) -> dict[str, Any]:
     portfolio = await portfolios.get_portfolio(
         db, user_id=principal.user.id, portfolio_id=portfolio_id
@@ -64,9 +81,13 @@ async def get_portfolio(
     return await portfolios.summary(db, desk=desk, portfolio=portfolio)
 
 
-@router.get("/{portfolio_id}/positions", summary="Open positions, valued now")
+@router.get(
+    "/{portfolio_id}/positions",
+    response_model=list[PositionOut],
+    summary="Open positions, valued now",
+)
 async def get_positions(
-    portfolio_id: uuid.UUID, db: SessionDep, principal: CurrentPrincipal, desk: DeskDep
+    portfolio_id: Uuid, db: SessionDep, principal: CurrentPrincipal, desk: DeskDep
 ) -> list[dict[str, Any]]:
     portfolio = await portfolios.get_portfolio(
         db, user_id=principal.user.id, portfolio_id=portfolio_id
@@ -74,9 +95,13 @@ async def get_positions(
     return await portfolios.positions_view(db, desk=desk, portfolio=portfolio)
 
 
-@router.get("/{portfolio_id}/performance", summary="Equity curve, returns and ratios vs SPY")
+@router.get(
+    "/{portfolio_id}/performance",
+    response_model=PerformanceOut,
+    summary="Equity curve, returns and ratios vs SPY",
+)
 async def get_performance(
-    portfolio_id: uuid.UUID,
+    portfolio_id: Uuid,
     db: SessionDep,
     principal: CurrentPrincipal,
     desk: DeskDep,
@@ -88,16 +113,20 @@ async def get_performance(
     return await performance.report(db, desk=desk, portfolio=portfolio, benchmark=benchmark)
 
 
-@router.get("/{portfolio_id}/trades", summary="Executions, newest first, paged and filtered")
+@router.get(
+    "/{portfolio_id}/trades",
+    response_model=TradesPage,
+    summary="Executions, newest first, paged and filtered",
+)
 async def get_trades(
-    portfolio_id: uuid.UUID,
+    portfolio_id: Uuid,
     db: SessionDep,
     principal: CurrentPrincipal,
     desk: DeskDep,
     symbol: Annotated[str | None, Query(max_length=20)] = None,
     side: Literal["buy", "sell"] | None = None,
-    after: datetime | None = None,
-    until: datetime | None = None,
+    after: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: OffsetQuery = 0,
 ) -> dict[str, Any]:
@@ -135,9 +164,13 @@ async def get_trades(
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
-@router.post("/{portfolio_id}/reset", summary="Cancel orders, drop positions, restore the cash")
+@router.post(
+    "/{portfolio_id}/reset",
+    response_model=PortfolioOut,
+    summary="Cancel orders, drop positions, restore the cash",
+)
 async def reset_portfolio(
-    portfolio_id: uuid.UUID, db: SessionDep, principal: CurrentPrincipal, desk: DeskDep
+    portfolio_id: Uuid, db: SessionDep, principal: CurrentPrincipal, desk: DeskDep
 ) -> dict[str, Any]:
     portfolio = await portfolios.reset_portfolio(
         db, desk=desk, user_id=principal.user.id, portfolio_id=portfolio_id

@@ -9,13 +9,13 @@ empty portfolio answers zeros and empty lists.
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
 from quantumtrade.api.deps import CurrentPrincipal, DeskDep, SessionDep
-from quantumtrade.api.schemas.common import ERROR_RESPONSES
+from quantumtrade.api.schemas.common import ERROR_RESPONSES, Uuid
+from quantumtrade.api.schemas.risk_out import RiskMetricsOut, StopsOut, VarOut
 from quantumtrade.services.risk import analytics, stops
 from quantumtrade.services.trading import portfolios
 
@@ -27,9 +27,13 @@ Lookback = Annotated[
 ]
 
 
-@router.get("/var/{portfolio_id}", summary="Value at Risk and CVaR, with component VaR")
+@router.get(
+    "/var/{portfolio_id}",
+    response_model=VarOut,
+    summary="Value at Risk and CVaR, with component VaR",
+)
 async def get_var(
-    portfolio_id: uuid.UUID,
+    portfolio_id: Uuid,
     db: SessionDep,
     principal: CurrentPrincipal,
     desk: DeskDep,
@@ -84,9 +88,13 @@ async def get_var(
     )
 
 
-@router.get("/metrics/{portfolio_id}", summary="Exposure, beta, correlation, drawdown, stress")
+@router.get(
+    "/metrics/{portfolio_id}",
+    response_model=RiskMetricsOut,
+    summary="Exposure, beta, correlation, drawdown, stress",
+)
 async def get_metrics(
-    portfolio_id: uuid.UUID,
+    portfolio_id: Uuid,
     db: SessionDep,
     principal: CurrentPrincipal,
     desk: DeskDep,
@@ -132,7 +140,11 @@ async def get_metrics(
     )
 
 
-@router.get("/stops/{symbol:path}", summary="Stop-loss, take-profit and position size")
+@router.get(
+    "/stops/{symbol:path}",
+    response_model=StopsOut,
+    summary="Stop-loss, take-profit and position size",
+)
 async def get_stops(
     symbol: str,
     principal: CurrentPrincipal,

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter
 
 from quantumtrade.api.deps import CurrentPrincipal, SessionDep
-from quantumtrade.api.schemas.common import ERROR_RESPONSES
+from quantumtrade.api.schemas.common import ERROR_RESPONSES, Uuid
 from quantumtrade.api.schemas.risk import RiskLimitsOut, RiskLimitsUpdate
 from quantumtrade.services.risk import limits
 from quantumtrade.services.trading import portfolios
@@ -17,7 +15,7 @@ router = APIRouter(prefix="/api/risk", tags=["risk"], responses=ERROR_RESPONSES)
 
 @router.get("/limits/{portfolio_id}", summary="A portfolio's risk limits")
 async def get_limits(
-    portfolio_id: uuid.UUID, db: SessionDep, principal: CurrentPrincipal
+    portfolio_id: Uuid, db: SessionDep, principal: CurrentPrincipal
 ) -> RiskLimitsOut:
     portfolio = await portfolios.get_portfolio(
         db, user_id=principal.user.id, portfolio_id=portfolio_id
@@ -29,7 +27,7 @@ async def get_limits(
 
 @router.post("/limits/{portfolio_id}", summary="Change risk limits (others stay; null = off)")
 async def set_limits(
-    portfolio_id: uuid.UUID,
+    portfolio_id: Uuid,
     db: SessionDep,
     principal: CurrentPrincipal,
     changes: RiskLimitsUpdate,

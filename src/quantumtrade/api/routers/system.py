@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from quantumtrade.api.deps import ContainerDep, CurrentPrincipal
 from quantumtrade.api.schemas.common import ERROR_RESPONSES
+from quantumtrade.api.schemas.system_out import HealthOut, StatsOut
 from quantumtrade.core.security import constant_time_equals
 from quantumtrade.domain.errors import Unauthenticated
 from quantumtrade.services import system
@@ -19,14 +20,21 @@ router = APIRouter(tags=["system"], responses=ERROR_RESPONSES)
 @router.get(
     "/api/health",
     summary="Health of the database, cache, bus and each registered service",
-    responses={503: {"description": "The database is down"}},
+    responses={
+        200: {"model": HealthOut, "description": "Healthy, or degraded but serving"},
+        503: {"model": HealthOut, "description": "The database is down"},
+    },
 )
 async def health(container: ContainerDep) -> JSONResponse:
     status_code, body = await system.health(container=container)
     return JSONResponse(body, status_code=status_code, headers={"Cache-Control": "no-store"})
 
 
-@router.get("/api/stats", summary="Request, error, trade and AI-decision counts; uptime; resources")
+@router.get(
+    "/api/stats",
+    response_model=StatsOut,
+    summary="Request, error, trade and AI-decision counts; uptime; resources",
+)
 async def stats(container: ContainerDep, _principal: CurrentPrincipal) -> dict[str, Any]:
     return await system.stats(container=container)
 

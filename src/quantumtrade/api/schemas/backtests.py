@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StrictBool, model_validator
 
-from quantumtrade.api.schemas.common import StrictModel
+from quantumtrade.api.schemas.common import IsoDateTime, StrictModel, Uuid
 
 Status = Literal["queued", "running", "completed", "failed"]
 
@@ -33,11 +33,11 @@ class BacktestCreate(StrictModel):
     symbols: list[str] | None = Field(
         default=None, min_length=1, max_length=1, description="One symbol for now."
     )
-    dataset_id: uuid.UUID | None = Field(
+    dataset_id: Uuid | None = Field(
         default=None, description="Backtest on this uploaded dataset instead of the market."
     )
-    start: datetime | None = Field(default=None, examples=["2020-01-01T00:00:00Z"])
-    end: datetime | None = Field(default=None, examples=["2023-01-01T00:00:00Z"])
+    start: IsoDateTime | None = Field(default=None, examples=["2020-01-01T00:00:00Z"])
+    end: IsoDateTime | None = Field(default=None, examples=["2023-01-01T00:00:00Z"])
     timeframe: Literal["1Day", "1Hour", "1Min"] | None = None
     params: dict[str, Any] = Field(default_factory=dict, examples=[{"fast": 10, "slow": 30}])
     name: str | None = Field(default=None, max_length=200)
@@ -104,7 +104,7 @@ class WalkForwardIn(StrictModel):
     in_sample: int = Field(ge=2, le=2_000_000)
     out_of_sample: int = Field(ge=2, le=2_000_000)
     folds: int | None = Field(default=None, ge=1, le=1_000)
-    anchored: bool = False
+    anchored: StrictBool = False
     warmup: int | None = Field(default=None, ge=0, le=2_000_000)
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, StrictBool
 
-from quantumtrade.api.schemas.common import StrictModel
+from quantumtrade.api.schemas.common import StrictModel, Uuid
 from quantumtrade.domain.trading.orders import MAX_NOTIONAL, MAX_PRICE, MAX_QTY
 
 Money = Decimal
@@ -54,7 +53,7 @@ class PortfolioCreate(StrictModel):
         default=None, gt=0, le=Decimal("1e12"), decimal_places=2, examples=["100000"]
     )
     margin_multiplier: Literal[1, 2, 4] = 1
-    shorting_enabled: bool = False
+    shorting_enabled: StrictBool = False
 
 
 class TakeProfit(StrictModel):
@@ -91,9 +90,9 @@ class OrderCreate(StrictModel):
     order_class: Literal["simple", "bracket", "oco", "oto", ""] = "simple"
     take_profit: TakeProfit | None = None
     stop_loss: StopLoss | None = None
-    extended_hours: bool = False
+    extended_hours: StrictBool = False
     client_order_id: str | None = Field(default=None, min_length=1, max_length=128)
-    portfolio_id: uuid.UUID | None = None
+    portfolio_id: Uuid | None = None
 
 
 class OrderReplace(StrictModel):

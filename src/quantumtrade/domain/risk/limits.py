@@ -60,8 +60,8 @@ class RiskLimits:
             if name not in known:
                 continue
             if name in ("allowed_symbols", "blocked_symbols"):
-                if value is None and name == "allowed_symbols":
-                    values[name] = None
+                if value is None:  # off: any symbol may be traded, none is blocked
+                    values[name] = None if name == "allowed_symbols" else ()
                 elif isinstance(value, list) and all(isinstance(v, str) for v in value):
                     values[name] = tuple(sorted({v.strip().upper() for v in value}))
                 else:
