@@ -204,13 +204,14 @@ class AlpacaFakeServer:
             if session.authenticated and (path is None or session.path == path)
         ]
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+        """Poll ``predicate`` until it holds; the generous timeout only stops a hang."""
         async with asyncio.timeout(timeout):
             while not predicate():
                 await asyncio.sleep(0.01)
 
     async def wait_subscribed(
-        self, symbol: str, channel: str = "trades", timeout: float = 5.0
+        self, symbol: str, channel: str = "trades", timeout: float = 30.0
     ) -> None:
         await self.wait_for(
             lambda: any(s.wants(channel, symbol) for s in self._sessions), timeout=timeout

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from quantumtrade.db import migrate
 from quantumtrade.db.engine import create_engine
@@ -28,6 +29,11 @@ from support import (
     reachable,
     require_server,
 )
+
+# No per-example deadline: on a busy machine a slow example is not a failure. Tests that set
+# their own ``@settings`` keep this default unless they override ``deadline`` themselves.
+hypothesis_settings.register_profile("quantumtrade", deadline=None)
+hypothesis_settings.load_profile("quantumtrade")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -180,3 +182,26 @@ class RedisProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=5)
+
+
+async def wait_until(
+    condition: Callable[[], bool | Awaitable[bool]],
+    timeout: float = 30.0,
+    interval: float = 0.05,
+    message: str = "condition not reached",
+) -> None:
+    """Poll ``condition`` every ``interval`` seconds until it holds; fail after ``timeout``.
+
+    The timeout is generous on purpose: it only bounds a test that would otherwise hang, so a
+    slow machine makes a passing test slower, never a failing one.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"{message} within {timeout:.0f}s")
+        await asyncio.sleep(interval)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -15,6 +16,13 @@ from quantumtrade.domain.clock import FixedClock
 from support import assert_error, bearer, register
 
 NOW = datetime(2026, 11, 18, 16, 0, tzinfo=UTC)  # a Wednesday, 11:00 in New York
+
+
+def assert_filled(response: httpx.Response, qty: int) -> None:
+    """Check that an order was accepted and filled in full at once."""
+    assert response.status_code == 201, response.text
+    order = response.json()
+    assert (order["status"], Decimal(order["filled_qty"])) == ("filled", qty), order
 
 
 class Trader:
@@ -30,6 +38,15 @@ class Trader:
             json={"symbol": symbol, "side": side, "qty": qty, "portfolio_id": self.portfolio_id},
             headers=self.headers,
         )
+
+    async def position_qty(self, symbol: str) -> Decimal:
+        """Return the quantity held of ``symbol`` (0 when flat)."""
+        response = await self.client.get(
+            f"/api/portfolios/{self.portfolio_id}/positions", headers=self.headers
+        )
+        assert response.status_code == 200, response.text
+        held = [Decimal(p["qty"]) for p in response.json() if p["symbol"] == symbol]
+        return sum(held, Decimal(0))
 
     async def limits(self, **changes: Any) -> httpx.Response:
         return await self.client.post(
@@ -86,7 +103,9 @@ async def test_percentage_limits_are_fractions_and_a_percent_is_refused(trader: 
     assert accepted.json()["limits"]["max_position_pct"] == 0.05
 
 
-async def test_position_limit_refuses_the_order_and_explains_it(trader: Trader) -> None:
+async def test_position_limit_refuses_adding_with_reasons_and_fills_a_reducing_sale(
+    trader: Trader,
+) -> None:
     assert (await trader.limits(max_position_pct=0.05)).status_code == 200
     error = assert_error(await trader.order("AAPL", "buy", "100"), 403)  # ~$8,000 of $100,000
     assert error["code"] == "risk_max_position_pct"
@@ -96,15 +115,19 @@ async def test_position_limit_refuses_the_order_and_explains_it(trader: Trader) 
     assert (await trader.order("AAPL", "buy", "50")).status_code == 201  # ~4 %
     # Adding to it past 5 % is refused; selling (reducing) always goes through.
     assert_error(await trader.order("AAPL", "buy", "20"), 403, "risk_max_position_pct")
+    assert await trader.position_qty("AAPL") == 50
     assert (await trader.limits(max_position_pct=0.001)).status_code == 200
-    assert (await trader.order("AAPL", "sell", "50")).status_code == 201
+    # Still far past 0.1 % after the sale, yet a sale only reduces the risk: it fills.
+    assert_filled(await trader.order("AAPL", "sell", "30"), 30)
+    assert await trader.position_qty("AAPL") == 20
 
 
 async def test_blocked_and_allowed_symbols(trader: Trader) -> None:
     assert (await trader.order("TSLA", "buy", "1")).status_code == 201
     assert (await trader.limits(blocked_symbols=["tsla"])).status_code == 200
     assert_error(await trader.order("TSLA", "buy", "1"), 403, "risk_blocked_symbols")
-    assert (await trader.order("TSLA", "sell", "1")).status_code == 201  # getting out is allowed
+    assert_filled(await trader.order("TSLA", "sell", "1"), 1)  # getting out is allowed
+    assert await trader.position_qty("TSLA") == 0
     assert (await trader.limits(allowed_symbols=["MSFT"], blocked_symbols=[])).status_code == 200
     assert_error(await trader.order("AAPL", "buy", "1"), 403, "risk_allowed_symbols")
     assert (await trader.order("MSFT", "buy", "1")).status_code == 201
@@ -135,7 +158,8 @@ async def test_daily_loss_limit_blocks_new_risk_until_the_next_day(trader: Trade
     error = assert_error(await trader.order("MSFT", "buy", "1"), 403)
     assert error["code"] == "risk_daily_loss_limit_value"
     assert "next session" in error["message"]
-    assert (await trader.order("AAPL", "sell", "200")).status_code == 201  # reducing: allowed
+    assert_filled(await trader.order("AAPL", "sell", "200"), 200)  # reducing: allowed
+    assert await trader.position_qty("AAPL") == 0
     # The realised loss still counts today.
     assert_error(await trader.order("MSFT", "buy", "1"), 403, "risk_daily_loss_limit_value")
     trader.clock.set(NOW + timedelta(days=1))

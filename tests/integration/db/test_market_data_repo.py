@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from quantumtrade.db.repositories import latest_bar, load_bars, upsert_bars
 from quantumtrade.domain.clock import FixedClock
-from quantumtrade.domain.market import Timeframe, resample_bars
+from quantumtrade.domain.market import BAR_COLUMNS, Timeframe, resample_bars
 from quantumtrade.marketdata.simulator import SimulatedMarket
 
 MARKET = SimulatedMarket(seed=7, clock=FixedClock(datetime(2025, 7, 1, tzinfo=UTC)))
@@ -42,23 +42,105 @@ async def test_upsert_is_idempotent_and_replaces(engine: AsyncEngine) -> None:
     assert stored["vwap"].iloc[:10].isna().all()
 
 
+# Hand-built minutes: two days, gaps between them, a missing vwap (the close stands in for it)
+# and a missing trade count (counts as none).
+NAN = float("nan")
+HAND_MINUTES = [
+    # time (UTC)          open   high   low   close  volume  vwap   trades
+    ("2025-05-06 14:30", 10.0, 11.0, 9.0, 10.5, 100, 10.25, 5),
+    ("2025-05-06 14:31", 10.5, 12.0, 10.0, 11.0, 200, 11.0, 7),
+    ("2025-05-06 14:34", 11.0, 11.5, 10.5, 11.25, 100, NAN, 3),
+    ("2025-05-06 14:35", 11.25, 13.0, 11.0, 12.5, 100, 12.0, NAN),
+    ("2025-05-06 14:59", 12.5, 12.75, 12.0, 12.0, 200, 12.5, 2),
+    ("2025-05-06 15:00", 12.0, 12.5, 11.5, 11.75, 300, 12.0, 10),
+    ("2025-05-07 09:00", 20.0, 21.0, 19.0, 20.0, 50, 20.0, 1),
+]
+# Worked out by hand: open first, high max, low min, close last, volume and trades summed,
+# vwap = sum(vwap or close * volume) / sum(volume); empty buckets do not appear.
+HAND_BARS = {
+    Timeframe.MIN_5: [
+        ("2025-05-06 14:30", 10.0, 12.0, 9.0, 11.25, 400, 4350 / 400, 15),
+        ("2025-05-06 14:35", 11.25, 13.0, 11.0, 12.5, 100, 12.0, 0),
+        ("2025-05-06 14:55", 12.5, 12.75, 12.0, 12.0, 200, 12.5, 2),
+        ("2025-05-06 15:00", 12.0, 12.5, 11.5, 11.75, 300, 12.0, 10),
+        ("2025-05-07 09:00", 20.0, 21.0, 19.0, 20.0, 50, 20.0, 1),
+    ],
+    Timeframe.MIN_15: [
+        ("2025-05-06 14:30", 10.0, 13.0, 9.0, 12.5, 500, 5550 / 500, 15),
+        ("2025-05-06 14:45", 12.5, 12.75, 12.0, 12.0, 200, 12.5, 2),
+        ("2025-05-06 15:00", 12.0, 12.5, 11.5, 11.75, 300, 12.0, 10),
+        ("2025-05-07 09:00", 20.0, 21.0, 19.0, 20.0, 50, 20.0, 1),
+    ],
+    Timeframe.HOUR_1: [
+        ("2025-05-06 14:00", 10.0, 13.0, 9.0, 12.0, 700, 8050 / 700, 17),
+        ("2025-05-06 15:00", 12.0, 12.5, 11.5, 11.75, 300, 12.0, 10),
+        ("2025-05-07 09:00", 20.0, 21.0, 19.0, 20.0, 50, 20.0, 1),
+    ],
+    Timeframe.DAY_1: [
+        ("2025-05-06 00:00", 10.0, 13.0, 9.0, 11.75, 1000, 11650 / 1000, 27),
+        ("2025-05-07 00:00", 20.0, 21.0, 19.0, 20.0, 50, 20.0, 1),
+    ],
+}
+
+
+def bar_frame(rows: list[tuple[object, ...]]) -> pd.DataFrame:
+    stamps = [pd.Timestamp(row[0], tz="UTC") for row in rows]
+    index = pd.DatetimeIndex(stamps, name="time").as_unit("ns")
+    return pd.DataFrame([row[1:] for row in rows], index=index, columns=list(BAR_COLUMNS))
+
+
+def assert_bars(stored: pd.DataFrame, rows: list[tuple[object, ...]]) -> None:
+    pd.testing.assert_frame_equal(
+        stored, bar_frame(rows), check_dtype=False, check_freq=False, rtol=1e-12
+    )
+
+
+async def test_load_bars_of_stored_hand_built_minutes_gives_the_hand_computed_bars(
+    engine: AsyncEngine,
+) -> None:
+    minutes = bar_frame(HAND_MINUTES)
+    await upsert_bars(engine, "HAND", Timeframe.MIN_1, minutes, source="test")
+    day, next_day = datetime(2025, 5, 6, tzinfo=UTC), datetime(2025, 5, 8, tzinfo=UTC)
+
+    assert_bars(await load_bars(engine, "HAND", Timeframe.MIN_1, day, next_day), HAND_MINUTES)
+    for timeframe, expected in HAND_BARS.items():
+        assert_bars(await load_bars(engine, "HAND", timeframe, day, next_day), expected)
+        assert_bars(
+            await load_bars(engine, "HAND", timeframe, day, next_day, limit=1), expected[:1]
+        )
+
+
+async def test_load_bars_of_a_range_cutting_buckets_gives_the_buckets_starting_in_it(
+    engine: AsyncEngine,
+) -> None:
+    await upsert_bars(engine, "HAND", Timeframe.MIN_1, bar_frame(HAND_MINUTES), source="test")
+    # 14:31 cuts the 14:30 bucket (left out); 14:56 cuts the 14:55 bucket (in, all of it).
+    start, end = datetime(2025, 5, 6, 14, 31, tzinfo=UTC), datetime(2025, 5, 6, 14, 56, tzinfo=UTC)
+
+    stored = await load_bars(engine, "HAND", Timeframe.MIN_5, start, end)
+
+    assert_bars(stored, HAND_BARS[Timeframe.MIN_5][1:3])
+    assert (await load_bars(engine, "HAND", Timeframe.HOUR_1, start, end)).empty
+
+
 @pytest.mark.parametrize(
     "timeframe", [Timeframe.MIN_5, Timeframe.MIN_15, Timeframe.HOUR_1, Timeframe.DAY_1]
 )
-async def test_aggregated_bars_equal_resampled_minutes(
-    engine: AsyncEngine, timeframe: Timeframe
+async def test_load_bars_on_postgres_aggregates_minutes_as_resample_bars_does(
+    migrated_pg: AsyncEngine, timeframe: Timeframe
 ) -> None:
+    # SQL aggregation against the Python one, itself pinned down by the hand-built test above.
     bars = minutes()
-    await upsert_bars(engine, "AAPL", Timeframe.MIN_1, bars, source="test")
+    await upsert_bars(migrated_pg, "AAPL", Timeframe.MIN_1, bars, source="test")
     lo, hi = datetime(2025, 5, 6, 14, 7, tzinfo=UTC), datetime(2025, 5, 15, 17, 2, tzinfo=UTC)
 
-    stored = await load_bars(engine, "AAPL", timeframe, lo, hi)
+    stored = await load_bars(migrated_pg, "AAPL", timeframe, lo, hi)
 
     expected = resample_bars(bars, timeframe)
     expected = expected[(expected.index >= lo) & (expected.index < hi)]
     assert len(stored) > 5
     pd.testing.assert_frame_equal(stored, expected, check_dtype=False, check_freq=False, rtol=1e-12)
-    limited = await load_bars(engine, "AAPL", timeframe, lo, hi, limit=3)
+    limited = await load_bars(migrated_pg, "AAPL", timeframe, lo, hi, limit=3)
     pd.testing.assert_frame_equal(limited, stored.iloc[:3], check_freq=False)
 
 

@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 
 from quantumtrade.core.settings import Settings
 from quantumtrade.infra.bus import BusMessage, RedisBus, Subscription, create_bus
+from support import wait_until
 
 BusFactory = Callable[..., RedisBus]
 
@@ -29,7 +30,8 @@ async def make_bus(redis_url: str, redis_prefix: str) -> AsyncIterator[BusFactor
         await bus.close()
 
 
-async def next_message(sub: Subscription, timeout: float = 2.0) -> BusMessage:
+async def next_message(sub: Subscription, timeout: float = 30.0) -> BusMessage:
+    """The next message; the generous timeout only stops a hang."""
     return await asyncio.wait_for(anext(sub), timeout)
 
 
@@ -85,12 +87,11 @@ async def test_subscriptions_come_and_go_on_one_connection(
     await first.aclose()
     await sender.publish("b", {"n": 1})
     assert (await next_message(second)).data == {"n": 1}
-    for _ in range(40):
-        if (await plain_redis.pubsub_numsub(f"{redis_prefix}a"))[0][1] == 0:
-            break
-        await asyncio.sleep(0.05)
-    else:
-        pytest.fail("the dropped channel stayed subscribed")
+
+    async def dropped() -> bool:
+        return bool((await plain_redis.pubsub_numsub(f"{redis_prefix}a"))[0][1] == 0)
+
+    await wait_until(dropped, message="the dropped channel stayed subscribed")
     await second.aclose()
 
 
@@ -110,10 +111,7 @@ async def test_slow_subscriber_drops_oldest(make_bus: BusFactory) -> None:
     async with receiver.subscribe("c") as sub:
         for number in range(4):
             await sender.publish("c", {"n": number})
-        for _ in range(40):
-            if sub.dropped == 2:
-                break
-            await asyncio.sleep(0.05)
+        await wait_until(lambda: sub.dropped >= 2)
         assert sub.dropped == 2
         assert [(await next_message(sub)).data["n"] for _ in range(2)] == [2, 3]
 

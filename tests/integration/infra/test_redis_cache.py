@@ -16,6 +16,7 @@ from quantumtrade.infra.cache import (
     portfolio_summary_key,
 )
 from quantumtrade.infra.ratelimit import RateLimiter
+from support import wait_until
 
 
 @pytest.fixture
@@ -45,11 +46,17 @@ async def test_set_get_delete_round_trip(cache: RedisCache, plain_redis: Redis) 
     assert await plain_redis.exists(cache.cache_key("b")) == 0
 
 
-async def test_ttl_expires_entries(cache: RedisCache) -> None:
+async def test_ttl_of_a_tenth_of_a_second_expires_the_entry(
+    cache: RedisCache, plain_redis: Redis
+) -> None:
     await cache.set("k", "v", 0.1)
-    assert await cache.get("k") == b"v"
-    await asyncio.sleep(0.2)
-    assert await cache.get("k") is None
+    remaining = await plain_redis.pttl(cache.cache_key("k"))
+    assert remaining != -1 and remaining <= 100  # 100 ms at most (-2: gone already)
+
+    async def expired() -> bool:
+        return await cache.get("k") is None
+
+    await wait_until(expired, message="the entry outlived its TTL")
 
 
 async def test_non_positive_ttl_deletes(cache: RedisCache) -> None:
@@ -79,14 +86,22 @@ async def test_get_or_load_is_shared_by_replicas(cache: RedisCache, replica: Red
     assert calls == 1
 
 
-async def test_incr_window_counts_and_resets(cache: RedisCache, plain_redis: Redis) -> None:
-    count, reset = await cache.incr_window("ip", 1)
-    assert count == 1
-    assert 0 < reset <= 1
-    assert (await cache.incr_window("ip", 1))[0] == 2
-    assert 0 < await plain_redis.pttl(cache.counter_key("ip")) <= 1000
-    await asyncio.sleep(1.05)
-    assert (await cache.incr_window("ip", 1))[0] == 1
+async def test_incr_window_counts_within_the_window_and_restarts_after_it(
+    cache: RedisCache, plain_redis: Redis
+) -> None:
+    assert await cache.incr_window("ip", 60) == (1, pytest.approx(60, abs=1))
+    count, reset = await cache.incr_window("ip", 60)
+    assert count == 2 and 0 < reset <= 60
+    assert 0 < await plain_redis.pttl(cache.counter_key("ip")) <= 60_000
+
+    count, reset = await cache.incr_window("short", 1)
+    assert count == 1 and 0 < reset <= 1
+
+    async def window_over() -> bool:
+        return (await cache.peek_window("short"))[0] == 0
+
+    await wait_until(window_over, message="the one-second window never ended")
+    assert (await cache.incr_window("short", 1))[0] == 1
 
 
 async def test_replicas_share_one_window_count(cache: RedisCache, replica: RedisCache) -> None:

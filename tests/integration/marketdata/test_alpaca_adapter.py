@@ -7,7 +7,6 @@ import contextlib
 import itertools
 import json
 import logging
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -41,7 +40,8 @@ STAMP = datetime(2024, 1, 2, 14, 31, 5, 123456, tzinfo=UTC)
 
 @pytest.fixture
 async def server() -> AsyncIterator[AlpacaFakeServer]:
-    fake = AlpacaFakeServer(auth_timeout=2.0)
+    # Long enough that a busy machine never trips it; the auth-timeout test sets its own.
+    fake = AlpacaFakeServer(auth_timeout=30.0)
     await fake.start()
     try:
         yield fake
@@ -83,7 +83,8 @@ class Reader:
         async for event in self._events:
             self.received.append(event)
 
-    async def until(self, count: int, timeout: float = 5.0) -> list[MarketEvent]:
+    # The timeouts below only turn a hang into a failure: generous, for a busy machine.
+    async def until(self, count: int, timeout: float = 30.0) -> list[MarketEvent]:
         async with asyncio.timeout(timeout):
             while len(self.received) < count:
                 if self._task.done():
@@ -92,14 +93,14 @@ class Reader:
                 await asyncio.sleep(0.01)
         return self.received
 
-    async def failure(self, timeout: float = 5.0) -> BaseException:
+    async def failure(self, timeout: float = 30.0) -> BaseException:
         done, _ = await asyncio.wait({self._task}, timeout=timeout)
         assert done, "stream did not fail"
         error = self._task.exception()
         assert error is not None, "stream ended without an error"
         return error
 
-    async def finished(self, timeout: float = 2.0) -> None:
+    async def finished(self, timeout: float = 30.0) -> None:
         """Wait for the stream to end by itself."""
         await asyncio.wait_for(asyncio.shield(self._task), timeout)
 
@@ -272,18 +273,18 @@ async def test_dropped_connection_reconnects_and_resubscribes(server: AlpacaFake
     assert isinstance(events[2], Quote)
 
 
-async def test_rejected_key_fails_fast_instead_of_retrying(server: AlpacaFakeServer) -> None:
-    started = time.monotonic()
+async def test_rejected_key_fails_on_the_first_refusal_without_retrying(
+    server: AlpacaFakeServer,
+) -> None:
     async with (
         alpaca(server, secret_key="wrong") as source,
         reading(source.stream(["AAPL"], ["trades"])) as reader,
     ):
-        error = await reader.failure(timeout=3)
+        error = await reader.failure()
 
     assert isinstance(error, AlpacaAuthError)
     assert str(error) == "Alpaca rejected the API key (402 auth failed)"
-    assert time.monotonic() - started < 2
-    assert server.connection_count == 1
+    assert server.connection_count == 1  # one attempt: a refused key is not retried
 
 
 async def test_symbol_limit_is_reported(server: AlpacaFakeServer) -> None:

@@ -13,11 +13,7 @@ import pytest
 from integration.ws.wsclient import ServerFactory
 from quantumtrade.db.engine import create_engine
 from quantumtrade.services.market_feed import FileLease, MarketFeed, PostgresLease
-
-
-async def _published_by(feeds: list[MarketFeed], seconds: float) -> list[int]:
-    await asyncio.sleep(seconds)
-    return [feed.published for feed in feeds]
+from support import wait_until
 
 
 @contextlib.asynccontextmanager
@@ -31,7 +27,7 @@ async def _running(feeds: list[MarketFeed]) -> AsyncIterator[list[asyncio.Task[N
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def test_file_lease_lets_one_of_two_feeds_publish_and_fails_over(
+async def test_file_lease_with_two_feeds_lets_one_publish_and_the_other_take_over(
     live_server: ServerFactory, tmp_path: Path
 ) -> None:
     async with live_server(market_always_open=True, market_ticks_per_second=20) as server:
@@ -49,22 +45,24 @@ async def test_file_lease_lets_one_of_two_feeds_publish_and_fails_over(
                     messages.append(message.data)
 
             collector = asyncio.create_task(collect())
-            counts = await _published_by(feeds, 1.0)
+            await wait_until(lambda: sum(feed.published for feed in feeds) >= 20)
+            counts = [feed.published for feed in feeds]
             assert sorted(c > 0 for c in counts) == [False, True], counts
-            assert sum(counts) == len(messages)
-            leader = counts.index(max(counts))
-            assert (await feeds[leader].health()).status == "ok"
-            for _ in range(40):  # the leader's heartbeat comes every two seconds
-                follower_health = await feeds[1 - leader].health()
-                if "following" in (follower_health.detail or ""):
-                    break
-                await asyncio.sleep(0.1)
-            assert follower_health.status == "ok" and "following" in (follower_health.detail or "")
+            leader, follower = feeds[counts.index(max(counts))], feeds[counts.index(0)]
+            await wait_until(lambda: len(messages) >= max(counts))  # the bus carried them
+            assert {message["symbol"] for message in messages} == {"AAPL"}
+            assert (await leader.health()).status == "ok"
 
-            tasks[leader].cancel()  # the leader dies: the follower takes over
-            before = feeds[1 - leader].published
-            await asyncio.sleep(1.0)
-            assert feeds[1 - leader].published > before
+            async def following() -> bool:
+                health = await follower.health()
+                return health.status == "ok" and "following" in (health.detail or "")
+
+            await wait_until(following, message="the follower never heard the leader")
+            assert follower.published == 0  # all this while, the lease kept it quiet
+
+            tasks[feeds.index(leader)].cancel()  # the leader dies: the follower takes over
+            await wait_until(lambda: follower.published > 0, message="no takeover")
+            assert follower.leading and not leader.leading
             collector.cancel()
 
 

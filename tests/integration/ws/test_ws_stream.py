@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from integration.ws.wsclient import ServerFactory, drain, recv_json, recv_until
+from integration.ws.wsclient import ServerFactory, drain, recv_json, recv_through, recv_until
 
 
 async def test_subscribe_only_subscribed_symbols_arrive(live_server: ServerFactory) -> None:
@@ -17,8 +17,10 @@ async def test_subscribe_only_subscribed_symbols_arrive(live_server: ServerFacto
         assert reply["subscriptions"]["AAPL"] == ["bars", "quotes", "trades"]
         for symbol in ("AAPL", "NVDA", "MSFT", "TSLA"):
             await server.publish(symbol, type="price", price=100.0, size=1)
-        got = [m for m in await drain(ws, 0.5) if m["type"] == "price"]
-        assert sorted(m["symbol"] for m in got) == ["AAPL", "MSFT"]
+        await server.publish("MSFT", type="bar", close=1.0, volume=1)  # the end marker
+        got = await recv_through(ws, lambda m: m["type"] == "bar")
+        prices = [m["symbol"] for m in got if m["type"] == "price"]
+        assert sorted(prices) == ["AAPL", "MSFT"]
         await ws.close()
 
 
@@ -30,7 +32,7 @@ async def test_channels_filter_the_kinds_of_message(live_server: ServerFactory) 
         await server.publish("NVDA", type="price", price=1.0)
         await server.publish("NVDA", type="quote", bid=1.0, ask=1.1)
         await server.publish("NVDA", type="bar", close=1.0, volume=10)
-        got = await drain(ws, 0.4)
+        got = await recv_through(ws, lambda m: m["type"] == "bar")  # after the others, if sent
         assert [m["type"] for m in got] == ["bar"]
         await ws.close()
 
@@ -50,8 +52,9 @@ async def test_unsubscribe_stops_the_symbol(live_server: ServerFactory) -> None:
         }
         await server.publish("AAPL", type="price", price=1.0)
         await server.publish("TSLA", type="price", price=2.0)
-        got = [m for m in await drain(ws, 0.4) if m["type"] == "price"]
-        assert [m["symbol"] for m in got] == ["TSLA"]
+        await server.publish("TSLA", type="bar", close=2.0, volume=1)  # the end marker
+        got = await recv_through(ws, lambda m: m["type"] == "bar")
+        assert [m["symbol"] for m in got if m["type"] == "price"] == ["TSLA"]
         await ws.close()
 
 
@@ -133,7 +136,7 @@ async def test_live_feed_reaches_subscribers(live_server: ServerFactory) -> None
             json.dumps({"type": "subscribe", "symbols": ["AAPL"], "channels": ["trades"]})
         )
         await recv_json(ws)
-        price = await recv_until(ws, lambda m: m["type"] == "price", timeout=8)
+        price = await recv_until(ws, lambda m: m["type"] == "price")
         assert price["symbol"] == "AAPL" and price["price"] > 0 and "timestamp" in price
         others = [m for m in await drain(ws, 0.3) if m.get("symbol") not in (None, "AAPL")]
         assert others == []

@@ -58,13 +58,19 @@ class LiveServer:
         return body
 
 
-async def recv_json(ws: ClientConnection, timeout: float = 5.0) -> dict[str, Any]:
+# Waits for a message that should come are bounded only to stop a hang: generous, for a busy
+# machine. Waits that check nothing more comes (``drain``) are short: they cannot flake, since
+# a late message could only make them pass.
+WAIT = 30.0
+
+
+async def recv_json(ws: ClientConnection, timeout: float = WAIT) -> dict[str, Any]:
     message: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), timeout))
     return message
 
 
 async def recv_until(
-    ws: ClientConnection, predicate: Callable[[dict[str, Any]], bool], timeout: float = 5.0
+    ws: ClientConnection, predicate: Callable[[dict[str, Any]], bool], timeout: float = WAIT
 ) -> dict[str, Any]:
     """Return the first message matching ``predicate``, skipping heartbeats and others."""
     deadline = time.monotonic() + timeout
@@ -72,6 +78,21 @@ async def recv_until(
         message = await recv_json(ws, max(0.01, deadline - time.monotonic()))
         if predicate(message):
             return message
+
+
+async def recv_through(
+    ws: ClientConnection, predicate: Callable[[dict[str, Any]], bool], timeout: float = WAIT
+) -> list[dict[str, Any]]:
+    """Return every message up to and including the first matching ``predicate``.
+
+    Published after the messages under test, a marker bounds them without a fixed wait: the
+    socket delivers in publishing order.
+    """
+    messages: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while not messages or not predicate(messages[-1]):
+        messages.append(await recv_json(ws, max(0.01, deadline - time.monotonic())))
+    return messages
 
 
 async def drain(ws: ClientConnection, seconds: float) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from pydantic import ValidationError
 
 from quantumtrade.core.settings import Settings
 from quantumtrade.infra.cache import (
@@ -17,6 +18,7 @@ from quantumtrade.infra.cache import (
     portfolio_summary_key,
     price_key,
 )
+from support import wait_until
 
 
 class FakeClock:
@@ -118,21 +120,23 @@ async def test_concurrent_misses_share_one_load(cache: MemoryCache) -> None:
         return [1, 2]
 
     tasks = [asyncio.create_task(cache.get_or_load("k", 10, loader)) for _ in range(10)]
-    await asyncio.sleep(0.01)
+    # Tasks run in creation order: once the first is loading, the others wait on its load.
+    await wait_until(lambda: calls == 1)
     release.set()
     assert await asyncio.gather(*tasks) == [[1, 2]] * 10
     assert calls == 1
 
 
 async def test_failed_load_reaches_every_waiter_and_is_not_cached(cache: MemoryCache) -> None:
-    release = asyncio.Event()
+    release, started = asyncio.Event(), asyncio.Event()
 
     async def failing() -> int:
+        started.set()
         await release.wait()
         raise LookupError("no such portfolio")
 
     tasks = [asyncio.create_task(cache.get_or_load("k", 10, failing)) for _ in range(3)]
-    await asyncio.sleep(0.01)
+    await started.wait()  # the first task is loading, the two after it wait on its load
     release.set()
     results = await asyncio.gather(*tasks, return_exceptions=True)
     assert all(isinstance(result, LookupError) for result in results)
@@ -157,9 +161,9 @@ async def test_cancelled_load_lets_a_waiter_load_instead(cache: MemoryCache) -> 
     leader = asyncio.create_task(cache.get_or_load("k", 10, slow))
     await started.wait()
     waiter = asyncio.create_task(cache.get_or_load("k", 10, fast))
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0)  # one turn of the loop: the waiter joins the leader's load
     leader.cancel()
-    assert await asyncio.wait_for(waiter, 1) == 2
+    assert await asyncio.wait_for(waiter, 30) == 2
     with pytest.raises(asyncio.CancelledError):
         await leader
 
@@ -201,13 +205,29 @@ async def test_key_helpers_and_invalidation(cache: MemoryCache) -> None:
     assert await cache.get_json(portfolio_summary_key(42)) is None
 
 
-def test_ttls_come_from_settings() -> None:
-    assert (PRICE_TTL, PORTFOLIO_SUMMARY_TTL) == (5, 30)
+TTL_VARIABLES = ("PRICE_CACHE_TTL", "PORTFOLIO_CACHE_TTL")
+
+
+def test_cache_ttls_by_default_are_five_seconds_for_prices_and_thirty_for_summaries(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in TTL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
     defaults = Settings(_env_file=None)
-    assert (defaults.price_cache_ttl, defaults.portfolio_cache_ttl) == (
-        PRICE_TTL,
-        PORTFOLIO_SUMMARY_TTL,
-    )
+    assert (defaults.price_cache_ttl, defaults.portfolio_cache_ttl) == (5, 30)
+    assert (PRICE_TTL, PORTFOLIO_SUMMARY_TTL) == (5, 30)
+
+
+def test_cache_ttls_set_in_the_environment_replace_the_defaults(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PRICE_CACHE_TTL", "7")
+    monkeypatch.setenv("PORTFOLIO_CACHE_TTL", "45")
+    configured = Settings(_env_file=None)
+    assert (configured.price_cache_ttl, configured.portfolio_cache_ttl) == (7, 45)
+    monkeypatch.setenv("PRICE_CACHE_TTL", "0")  # an entry that expires at once: refused
+    with pytest.raises(ValidationError, match="price_cache_ttl"):
+        Settings(_env_file=None)
 
 
 async def test_create_cache_picks_backend() -> None:

@@ -107,14 +107,100 @@ async def test_minutes_aggregate_to_the_daily_bars(
     np.testing.assert_allclose(rebuilt["vwap"], daily["vwap"], rtol=0.03)
 
 
-async def test_coarser_bars_are_resampled_minutes(market: SimulatedMarket) -> None:
-    start, end = utc(2024, 12, 2, 14, 35), utc(2024, 12, 3, 16, 20)
-    minutes = await market.get_bars("JPM", MIN, start, end + timedelta(hours=1))
-    for timeframe in (Timeframe.MIN_5, Timeframe.MIN_15, Timeframe.HOUR_1):
-        bars = await market.get_bars("JPM", timeframe, start, end)
-        expected = resample_bars(minutes, timeframe)
-        expected = expected[(expected.index >= start) & (expected.index < end)]
-        pd.testing.assert_frame_equal(bars, expected)
+# Hand-built minutes: two days, gaps between them, a missing vwap (the close stands in for it)
+# and a missing trade count (counts as none).
+NAN = float("nan")
+HAND_MINUTES = [
+    # time (UTC)          open   high   low   close  volume  vwap   trades
+    ("2025-05-06 14:30", 10.0, 11.0, 9.0, 10.5, 100, 10.25, 5),
+    ("2025-05-06 14:31", 10.5, 12.0, 10.0, 11.0, 200, 11.0, 7),
+    ("2025-05-06 14:34", 11.0, 11.5, 10.5, 11.25, 100, NAN, 3),
+    ("2025-05-06 14:35", 11.25, 13.0, 11.0, 12.5, 100, 12.0, NAN),
+    ("2025-05-06 14:59", 12.5, 12.75, 12.0, 12.0, 200, 12.5, 2),
+    ("2025-05-06 15:00", 12.0, 12.5, 11.5, 11.75, 300, 12.0, 10),
+    ("2025-05-07 09:00", 20.0, 21.0, 19.0, 20.0, 50, 20.0, 1),
+]
+# Worked out by hand: open first, high max, low min, close last, volume and trades summed,
+# vwap = sum(vwap or close * volume) / sum(volume); empty buckets do not appear.
+HAND_BARS = {
+    Timeframe.MIN_5: [
+        ("2025-05-06 14:30", 10.0, 12.0, 9.0, 11.25, 400, 4350 / 400, 15),
+        ("2025-05-06 14:35", 11.25, 13.0, 11.0, 12.5, 100, 12.0, 0),
+        ("2025-05-06 14:55", 12.5, 12.75, 12.0, 12.0, 200, 12.5, 2),
+        ("2025-05-06 15:00", 12.0, 12.5, 11.5, 11.75, 300, 12.0, 10),
+        ("2025-05-07 09:00", 20.0, 21.0, 19.0, 20.0, 50, 20.0, 1),
+    ],
+    Timeframe.MIN_15: [
+        ("2025-05-06 14:30", 10.0, 13.0, 9.0, 12.5, 500, 5550 / 500, 15),
+        ("2025-05-06 14:45", 12.5, 12.75, 12.0, 12.0, 200, 12.5, 2),
+        ("2025-05-06 15:00", 12.0, 12.5, 11.5, 11.75, 300, 12.0, 10),
+        ("2025-05-07 09:00", 20.0, 21.0, 19.0, 20.0, 50, 20.0, 1),
+    ],
+    Timeframe.HOUR_1: [
+        ("2025-05-06 14:00", 10.0, 13.0, 9.0, 12.0, 700, 8050 / 700, 17),
+        ("2025-05-06 15:00", 12.0, 12.5, 11.5, 11.75, 300, 12.0, 10),
+        ("2025-05-07 09:00", 20.0, 21.0, 19.0, 20.0, 50, 20.0, 1),
+    ],
+    Timeframe.DAY_1: [
+        ("2025-05-06 00:00", 10.0, 13.0, 9.0, 11.75, 1000, 11650 / 1000, 27),
+        ("2025-05-07 00:00", 20.0, 21.0, 19.0, 20.0, 50, 20.0, 1),
+    ],
+}
+
+
+def bar_frame(rows: list[tuple[object, ...]]) -> pd.DataFrame:
+    stamps = [pd.Timestamp(row[0], tz="UTC") for row in rows]
+    index = pd.DatetimeIndex(stamps, name="time").as_unit("ns")
+    return pd.DataFrame([row[1:] for row in rows], index=index, columns=list(BAR_COLUMNS))
+
+
+@pytest.mark.parametrize("timeframe", list(HAND_BARS), ids=str)
+def test_resample_bars_of_hand_built_minutes_gives_the_hand_computed_bars(
+    timeframe: Timeframe,
+) -> None:
+    bars = resample_bars(bar_frame(HAND_MINUTES), timeframe)
+    pd.testing.assert_frame_equal(
+        bars, bar_frame(HAND_BARS[timeframe]), check_dtype=False, check_freq=False, rtol=1e-12
+    )
+
+
+# Two NYSE sessions (14:30-21:00 UTC in December) cut at 14:35 on the first and 16:20 on the
+# second: a bar is in the range when its start is; the last one runs past the range's end.
+COARSE_RANGE = utc(2024, 12, 2, 14, 35), utc(2024, 12, 3, 16, 20)
+COARSE_EXPECTED = {
+    # timeframe: (bar count, first bar, last bar), counted by hand
+    Timeframe.MIN_5: (77 + 22, utc(2024, 12, 2, 14, 35), utc(2024, 12, 3, 16, 15)),
+    Timeframe.MIN_15: (25 + 8, utc(2024, 12, 2, 14, 45), utc(2024, 12, 3, 16, 15)),
+    Timeframe.HOUR_1: (6 + 3, utc(2024, 12, 2, 15), utc(2024, 12, 3, 16)),
+}
+
+
+@pytest.mark.parametrize("timeframe", list(COARSE_EXPECTED), ids=str)
+async def test_coarser_bars_over_two_sessions_aggregate_their_own_minutes(
+    market: SimulatedMarket, timeframe: Timeframe
+) -> None:
+    start, end = COARSE_RANGE
+    count, first, last = COARSE_EXPECTED[timeframe]
+    minutes = await market.get_bars(
+        "JPM", MIN, start - timedelta(hours=1), end + timedelta(hours=1)
+    )
+
+    bars = await market.get_bars("JPM", timeframe, start, end)
+
+    assert (len(bars), bars.index[0], bars.index[-1]) == (count, first, last)
+    step = timeframe.delta
+    assert (bars.index.to_series().diff().dropna() >= step).all()
+    for stamp, bar in bars.iterrows():
+        own = minutes[(minutes.index >= stamp) & (minutes.index < stamp + step)]
+        assert len(own), stamp
+        assert bar["open"] == own["open"].iloc[0], stamp
+        assert bar["high"] == own["high"].max(), stamp
+        assert bar["low"] == own["low"].min(), stamp
+        assert bar["close"] == own["close"].iloc[-1], stamp
+        assert bar["trade_count"] == own["trade_count"].sum(), stamp
+        assert bar["volume"] == pytest.approx(own["volume"].sum(), rel=1e-12), stamp
+        notional = (own["vwap"] * own["volume"]).sum()
+        assert bar["vwap"] == pytest.approx(notional / own["volume"].sum(), rel=1e-12), stamp
 
 
 async def test_no_bar_lies_in_the_future_of_the_clock() -> None:
