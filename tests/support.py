@@ -126,6 +126,7 @@ def build_settings(
         "rate_limit_max": 100_000,
         "auto_migrate": False,
         "gc_tuning": False,  # process-wide: tests start many apps in one process
+        "regime_watch_enabled": False,  # fits a model per symbol: tests call check() instead
     }
     values.update(overrides)
     return load_settings(**values)

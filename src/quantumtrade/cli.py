@@ -14,6 +14,7 @@ from quantumtrade import __version__
 from quantumtrade.cli_backtest import backtest
 from quantumtrade.cli_data import data_app
 from quantumtrade.cli_optimize import optimize
+from quantumtrade.cli_regime import regime
 from quantumtrade.core.settings import Settings, UnsafeConfigurationError, load_settings
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app = typer.Typer(
 app.add_typer(data_app, name="data")
 app.command("backtest")(backtest)
 app.command("optimize")(optimize)
+app.command("regime")(regime)
 console = Console(stderr=True)
 
 

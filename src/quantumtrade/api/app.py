@@ -32,6 +32,7 @@ from quantumtrade.api.routers import datasets as datasets_router
 from quantumtrade.api.routers import market as market_router
 from quantumtrade.api.routers import orders as orders_router
 from quantumtrade.api.routers import portfolios as portfolios_router
+from quantumtrade.api.routers import regime as regime_router
 from quantumtrade.api.routers import risk as risk_router
 from quantumtrade.api.routers import risk_limits as risk_limits_router
 from quantumtrade.api.routers import system as system_router
@@ -54,6 +55,7 @@ from quantumtrade.services._tasks import stop_if_cancelled
 from quantumtrade.services.backtests import BacktestRunner
 from quantumtrade.services.container import Container
 from quantumtrade.services.notifier import OutboxNotifier
+from quantumtrade.services.regime._watch import RegimeWatch
 from quantumtrade.services.risk.monitor import RiskMonitor
 from quantumtrade.services.trading.batch import OrderBatcher
 from quantumtrade.services.trading.desk import TradingDesk
@@ -271,6 +273,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     monitor = RiskMonitor(desk, interval_seconds=settings.risk_snapshot_minutes * 60)
     if settings.risk_monitor_enabled:
         container.add_background_job("risk_monitor", monitor.run)
+    regime_watch = RegimeWatch(container, interval_seconds=settings.regime_check_minutes * 60)
+    if settings.regime_watch_enabled:
+        container.add_background_job("regime_watch", regime_watch.run)
 
     app = FastAPI(
         title="QuantumTrade API",
@@ -292,6 +297,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.matching_engine = matching
     app.state.risk_monitor = monitor
+    app.state.regime_watch = regime_watch
     app.state.backtests = backtest_runner
     install_error_handlers(app)
     # Routers are matched in this order, route by route: the busiest paths (orders) go first.
@@ -304,6 +310,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(risk_limits_router.router)
     app.include_router(risk_router.router)
     app.include_router(datasets_router.router)  # before /api/backtest/{id}
+    app.include_router(regime_router.router)
     app.include_router(backtests_router.router)
     app.include_router(ws_router.router)
 

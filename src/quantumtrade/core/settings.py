@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -123,6 +124,10 @@ class Settings(BaseSettings):
     market_always_open: bool = False
     market_ticks_per_second: float = Field(default=2.0, gt=0, le=100)
     market_feed_enabled: bool = True
+    # Market regimes: one replica re-checks every symbol this often and pushes changes.
+    regime_watch_enabled: bool = True
+    regime_check_minutes: float = Field(default=60.0, gt=0, le=1440)
+    regime_history_days: int = Field(default=3653, ge=200, le=20_000)  # daily bars read
     # Per symbol or asset class: {"crypto": "alpaca", "AAPL": "simulator"}; default below.
     market_data_sources: dict[str, str] = Field(default_factory=dict)
     market_data_default_source: str | None = None

@@ -59,6 +59,8 @@ EXCLUDED = {
     ("GET", "/api/risk/stops/{symbol:path}"): (
         "a market symbol: stops computed from public prices and the query, no user's data"
     ),
+    ("GET", "/api/regime/{symbol:path}"): "a market symbol: regimes of public market data",
+    ("GET", "/api/regime/{symbol:path}/history"): "a market symbol: public market data",
 }
 
 # A valid body for every route with an id in its path that takes one: B's call must get past
@@ -121,6 +123,9 @@ REFERENCES = {
     ),
     ("POST", "/api/backtest/optimize", "dataset_id"): Reference(
         "body", "dataset_id", B_RUN | {"grid": {"fast": [3, 5]}}, "dataset_not_found"
+    ),
+    ("POST", "/api/regime/classify", "dataset_id"): Reference(
+        "body", "dataset_id", {"mode": "filtered"}, "dataset_not_found"
     ),
 }
 

@@ -32,7 +32,7 @@ from quantumtrade.db.timeseries import (
 )
 
 MODEL_TABLES = set(Base.metadata.tables)
-HEAD = "0003"
+HEAD = "0004"
 
 
 def _month(moment: datetime, ahead: int) -> datetime:

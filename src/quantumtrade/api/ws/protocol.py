@@ -5,7 +5,8 @@ Client to server (JSON text frames):
 - ``{"type": "auth", "token": "<access token>"}`` (or ``?token=`` on the URL)
 - ``{"type": "subscribe", "symbols": [...], "channels": [...]}``: market channels
   ``trades`` (sent as ``price``), ``quotes`` (``quote``) and ``bars`` (``bar``), all three when
-  omitted; private channels ``orders``, ``fills``, ``alerts``, ``portfolio`` need auth
+  omitted, and ``regime`` (``regime``: the symbol's market regime changed); private
+  channels ``orders``, ``fills``, ``alerts``, ``portfolio`` need auth
 - ``{"type": "unsubscribe", "symbols": [...], "channels": [...]}`` (neither: everything)
 - ``{"type": "ping"}`` (answered by ``pong``) and ``{"type": "pong"}`` (answers a server ping)
 
@@ -21,9 +22,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-MARKET_CHANNELS = ("trades", "quotes", "bars")
+DEFAULT_MARKET_CHANNELS = ("trades", "quotes", "bars")
+MARKET_CHANNELS = (*DEFAULT_MARKET_CHANNELS, "regime")
 PRIVATE_CHANNELS = ("orders", "fills", "alerts", "portfolio", "backtests")
-CHANNEL_BY_TYPE = {"price": "trades", "quote": "quotes", "bar": "bars"}
+CHANNEL_BY_TYPE = {"price": "trades", "quote": "quotes", "bar": "bars", "regime": "regime"}
 CONFLATED_TYPES = frozenset({"price", "quote"})
 
 # Close codes: 1008 policy violation, 1013 try again later (the client is too slow to keep up).

@@ -129,7 +129,9 @@ class _Session:
                 {"limit": limit, "requested": total},
             )
         if symbols:
-            self.hub.subscribe(self.connection, symbols, market or list(protocol.MARKET_CHANNELS))
+            self.hub.subscribe(
+                self.connection, symbols, market or list(protocol.DEFAULT_MARKET_CHANNELS)
+            )
         self.connection.private.update(private)
 
     def unsubscribe(self, request: dict[str, Any]) -> None:

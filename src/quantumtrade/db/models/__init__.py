@@ -15,7 +15,7 @@ from quantumtrade.db.models.auth import (
     User,
 )
 from quantumtrade.db.models.base import Base, timeseries_tables
-from quantumtrade.db.models.market import Alert, MarketData, SentimentData
+from quantumtrade.db.models.market import Alert, MarketData, RegimeChange, SentimentData
 from quantumtrade.db.models.system import SystemLog
 from quantumtrade.db.models.trading import (
     LedgerEntry,
@@ -43,6 +43,7 @@ __all__ = [
     "Portfolio",
     "Position",
     "RefreshToken",
+    "RegimeChange",
     "RiskMetric",
     "SentimentData",
     "SystemLog",

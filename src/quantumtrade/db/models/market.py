@@ -70,3 +70,23 @@ class SentimentData(Base):
         sa.Index("ix_sentiment_symbol_time", "symbol", "time"),
         {"info": {TIMESERIES_KEY: "time"}},
     )
+
+
+class RegimeChange(Base):
+    """A change of a symbol's market regime, as the filtered classifier saw it at ``time``.
+
+    One row per change (a few a year per symbol), so a plain table: the segments of a history
+    are the rows in time order.
+    """
+
+    __tablename__ = "regime_changes"
+
+    symbol: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    timeframe: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    time: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    trend_regime: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    previous_regime: Mapped[str | None] = mapped_column(sa.String(10))
+    probabilities: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+    volatility_regime: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    annual_volatility: Mapped[float | None] = mapped_column(sa.Float)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
