@@ -41,7 +41,7 @@ from quantumtrade.core.settings import Settings, load_settings, parse_rate_rule
 from quantumtrade.db import migrate, timeseries
 from quantumtrade.db.bar_store import StoredBars
 from quantumtrade.db.engine import create_engine, create_session_factory
-from quantumtrade.domain.clock import Clock, SystemClock
+from quantumtrade.domain.clock import Clock, ShiftedClock, SystemClock
 from quantumtrade.infra.bus import create_bus
 from quantumtrade.infra.cache import create_cache
 from quantumtrade.infra.logging import configure_logging, install_system_log_sink
@@ -110,7 +110,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         max_overflow=settings.db_max_overflow,
         echo=settings.db_echo,
     )
-    clock = clock or SystemClock()
+    if clock is None:
+        start = settings.market_clock_start
+        clock = ShiftedClock(start) if start is not None else SystemClock()
     return Container(
         settings=settings,
         engine=engine,

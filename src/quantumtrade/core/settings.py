@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     # Market data
     market_seed: int = 42
     market_always_open: bool = False
+    # Start the server's clock at this moment (ISO 8601; UTC when no offset is given) and let
+    # it run from there: a demo or a test can sit in a session, or on a weekend.
+    market_clock_start: datetime | None = None
     market_ticks_per_second: float = Field(default=2.0, gt=0, le=100)
     market_feed_enabled: bool = True
     # Market regimes: one replica re-checks every symbol this often and pushes changes.
@@ -194,6 +197,13 @@ class Settings(BaseSettings):
         if level not in {"debug", "info", "warning", "error", "critical"}:
             raise ValueError("must be one of debug, info, warning, error, critical")
         return level
+
+    @field_validator("market_clock_start")
+    @classmethod
+    def _clock_start_in_utc(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
     @field_validator("rate_limit_rules")
     @classmethod
