@@ -33,7 +33,6 @@ _log = logging.getLogger(__name__)
 
 HEARTBEAT_CHANNEL = "feed.heartbeat"
 MARKET_PREFIX = "market."
-PRICE_TTL_SECONDS = 5.0
 _PRICE_WRITE_INTERVAL = 0.2  # per symbol: the cache need not see every tick
 _HEARTBEAT_SECONDS = 2.0
 _STALL_SECONDS = 15.0
@@ -309,7 +308,9 @@ class MarketFeed:
             written = (event.symbol, type(event).__name__)
             if now - self._price_written.get(written, 0.0) >= _PRICE_WRITE_INTERVAL:
                 self._price_written[written] = now
-                await market.refresh_cached_price(self.container, event, PRICE_TTL_SECONDS)
+                await market.refresh_cached_price(
+                    self.container, event, self.container.settings.price_cache_ttl
+                )
         for hook in self.hooks:
             try:
                 await hook(message)
