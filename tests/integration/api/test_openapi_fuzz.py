@@ -267,6 +267,7 @@ RULES_ANSWERED_400 = {
         "invalid_range",
         "out_of_range",
     },
+    "GET /api/regime/{symbol}/history": {"invalid_range", "out_of_range"},
 }
 
 
