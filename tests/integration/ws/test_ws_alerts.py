@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
+
+import sqlalchemy as sa
 
 from integration.ws.wsclient import ServerFactory, drain, recv_json, recv_until
+from quantumtrade.db.models import Alert
 from quantumtrade.services.alerts import AlertEvaluator
 
 
@@ -29,6 +33,14 @@ async def test_alert_fires_once_across_racing_evaluators_and_reaches_only_its_ow
             sockets[name] = ws
 
         container = server.container
+        # The suite's database is shared: alerts other tests left armed would race here too.
+        async with container.session_factory() as db:
+            await db.execute(
+                sa.update(Alert)
+                .where(Alert.status == "active", Alert.id != uuid.UUID(alert_id))
+                .values(status="disabled")
+            )
+            await db.commit()
         evaluators = [
             AlertEvaluator(
                 session_factory=container.session_factory, bus=container.bus, clock=container.clock
