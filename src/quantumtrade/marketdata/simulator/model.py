@@ -108,6 +108,8 @@ class Block:
     u_low: FloatArray
     z_volume: FloatArray
     z_count: FloatArray
+    idio_jump: FloatArray  # the symbol's own jump (log size, 0 on most days): a planted event
+    idio_in_gap: npt.NDArray[np.bool_]  # whether that jump lands in the opening gap
     h_market: float
     h_idio: FloatArray
 
@@ -251,7 +253,8 @@ class MarketModel:
         idio_prob = np.where(weekend[:, None] & ~self._crypto, 0.0, self._jump_prob)
         idio_size = np.where(u_idio < idio_prob, z_idio * self._jump_sd, 0.0)
         jump_gap = np.where(u_jump_gap[:, None] < 0.7, market_size, 0.0)
-        jump_gap = jump_gap + np.where(u_idio_gap < 0.8, idio_size, 0.0)
+        idio_in_gap = u_idio_gap < 0.8
+        jump_gap = jump_gap + np.where(idio_in_gap, idio_size, 0.0)
         jump_total = market_size + idio_size
 
         parts, sds = [], []
@@ -277,6 +280,8 @@ class MarketModel:
             u_low=u_low,
             z_volume=z_volume,
             z_count=z_count,
+            idio_jump=idio_size,
+            idio_in_gap=idio_in_gap & (idio_size != 0.0),
             h_market=float(h_market[-1]),
             h_idio=h_idio[-1],
         )
