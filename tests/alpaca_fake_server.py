@@ -1,7 +1,8 @@
 """A local server speaking Alpaca's documented market data protocol, for the test suite.
 
-Streams (``websockets``, on this event loop): ``/v2/{feed}`` for stocks and
-``/v1beta3/crypto/{feed}`` for crypto. A client that upgrades with
+Streams (``websockets``, on this event loop): ``/v2/{feed}`` for stocks,
+``/v1beta3/crypto/{feed}`` for crypto and ``/v1beta1/news`` for news (channel ``news``; a story
+goes to sessions subscribed to any of its symbols or to ``*``). A client that upgrades with
 ``Content-Type: application/msgpack`` (alpaca-py always does) gets msgpack frames with msgpack
 timestamps; any other client gets JSON with RFC-3339 timestamps. The flow is Alpaca's:
 ``connected`` → ``auth`` → ``authenticated`` or error 402 → ``subscribe``/``unsubscribe`` answered
@@ -10,7 +11,10 @@ with the full current subscription, plus errors 400, 401, 403, 404 (no auth with
 
 REST (Starlette under uvicorn, in a thread): the endpoints alpaca-py's historical clients call for
 bars (paged with ``next_page_token``), latest trades and latest quotes, answering from the
-``bars``, ``latest_trades`` and ``latest_quotes`` the test fills in.
+``bars``, ``latest_trades`` and ``latest_quotes`` the test fills in; and ``/v1beta1/news``,
+answering from ``news`` as Alpaca documents it: sorted by update time (``sort`` desc by default),
+``start`` and ``end`` inclusive, pages of at most 50 (422 beyond), a cursor ``page_token``,
+``content`` only with ``include_content``.
 """
 
 from __future__ import annotations
@@ -50,6 +54,11 @@ _BAR_KEYS = {"t": "time", "o": "open", "h": "high", "l": "low", "c": "close", "v
 _BAR_KEYS |= {"n": "trade_count", "vw": "vwap"}
 _STOCK_PATH = re.compile(r"/v2/(iex|sip|delayed_sip|test)")
 _CRYPTO_PATH = re.compile(r"/v1beta3/crypto/(us)")
+NEWS_PATH = "/v1beta1/news"
+NEWS_CHANNELS = ("news",)
+NEWS_PAGE_MAX = 50  # Alpaca's largest news page
+NEWS_PAGE_DEFAULT = 10
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def rfc3339(moment: datetime) -> str:
@@ -81,17 +90,80 @@ def make_bars(start: datetime, count: int, step: timedelta = timedelta(minutes=1
     ]
 
 
+@dataclass(frozen=True)
+class NewsRow:
+    """One story as Alpaca's news API describes it; ``content`` may be empty (headline only)."""
+
+    id: int
+    headline: str
+    created_at: datetime
+    updated_at: datetime
+    symbols: tuple[str, ...]
+    summary: str = ""
+    content: str = ""
+    author: str = "Test Author"
+    source: str = "benzinga"
+    url: str | None = None
+    images: tuple[dict[str, str], ...] = ()
+
+    def raw(self, *, stream: bool, include_content: bool = True) -> dict[str, Any]:
+        """Return the REST entry, or the stream frame (``"T": "n"``, no images)."""
+        entry: dict[str, Any] = {
+            "id": self.id,
+            "headline": self.headline,
+            "author": self.author,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "summary": self.summary,
+            "content": self.content if include_content else "",
+            "url": self.url,
+            "symbols": list(self.symbols),
+            "source": self.source,
+        }
+        if stream:
+            return {"T": "n"} | entry
+        return entry | {"images": [dict(image) for image in self.images]}
+
+
+def make_news(
+    start: datetime,
+    count: int,
+    symbols: tuple[str, ...] = ("AAPL",),
+    step: timedelta = timedelta(minutes=5),
+    first_id: int = 1000,
+) -> list[NewsRow]:
+    """Return ``count`` deterministic stories from ``start``, one per ``step``, each updated 1 s
+    after it was created; story i has id ``first_id + i`` and headline ``"story {id}"``."""
+    return [
+        NewsRow(
+            id=first_id + i,
+            headline=f"story {first_id + i}",
+            created_at=start + i * step,
+            updated_at=start + i * step + timedelta(seconds=1),
+            symbols=symbols,
+            summary=f"summary of story {first_id + i}",
+            content=f"<p>body of story {first_id + i}</p>",
+            url=f"https://news.example/{first_id + i}",
+            images=({"size": "thumb", "url": f"https://news.example/{first_id + i}.jpg"},),
+        )
+        for i in range(count)
+    ]
+
+
 @dataclass(eq=False)
 class _Session:
     ws: ServerConnection
     path: str
     crypto: bool
     use_msgpack: bool
+    news: bool = False
     authenticated: bool = False
     subscriptions: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def channels(self) -> tuple[str, ...]:
+        if self.news:
+            return NEWS_CHANNELS
         return CRYPTO_CHANNELS if self.crypto else STOCK_CHANNELS
 
     def reply(self) -> dict[str, Any]:
@@ -102,6 +174,10 @@ class _Session:
     def wants(self, channel: str, symbol: str) -> bool:
         wanted = self.subscriptions.get(channel, set())
         return self.authenticated and (symbol in wanted or "*" in wanted)
+
+    def wants_story(self, symbols: tuple[str, ...]) -> bool:
+        # A story without symbols reaches only the "*" subscribers.
+        return any(self.wants("news", s) for s in symbols) or self.wants("news", "*")
 
 
 def _encode_value(value: Any, use_msgpack: bool) -> Any:
@@ -132,9 +208,13 @@ class AlpacaFakeServer:
         self.bars: dict[tuple[str, str], list[BarRow]] = {}
         self.latest_trades: dict[str, dict[str, Any]] = {}
         self.latest_quotes: dict[str, dict[str, Any]] = {}
+        self.news: list[NewsRow] = []
+        # HTTP status of a REST request with a wrong key (Alpaca answers 403; some proxies 401).
+        self.rest_auth_status = HTTPStatus.FORBIDDEN
         # Counters the tests read.
         self.connections: Counter[str] = Counter()
         self.connected_at: list[float] = []  # event-loop time of each WebSocket connection
+        self.wire_formats: Counter[str] = Counter()  # "msgpack" or "json", per connection
         self.auth_attempts = 0
         self.subscribe_messages: list[dict[str, Any]] = []
         self.rest_requests: list[tuple[str, dict[str, str]]] = []
@@ -233,6 +313,15 @@ class AlpacaFakeServer:
     async def push_bar(self, symbol: str, bar: BarRow) -> int:
         return await self._broadcast("bars", {"T": "b", "S": symbol, **bar.raw()})
 
+    async def push_news(self, story: NewsRow) -> int:
+        """Send a story to every news session subscribed to one of its symbols or to ``*``."""
+        targets = [s for s in self._sessions if s.news and s.wants_story(story.symbols)]
+        frame = story.raw(stream=True)
+        for session in targets:
+            with contextlib.suppress(ConnectionClosed):
+                await self._send(session, [frame])
+        return len(targets)
+
     async def push_error(self, code: int, msg: str, *, close: bool = False) -> int:
         """Send an error frame to every authenticated session (e.g. 407 slow client)."""
         sessions = [s for s in self._sessions if s.authenticated]
@@ -255,7 +344,8 @@ class AlpacaFakeServer:
     def _check_path(
         self, connection: ServerConnection, request: HandshakeRequest
     ) -> HandshakeResponse | None:
-        if _STOCK_PATH.fullmatch(request.path) or _CRYPTO_PATH.fullmatch(request.path):
+        path = request.path
+        if _STOCK_PATH.fullmatch(path) or _CRYPTO_PATH.fullmatch(path) or path == NEWS_PATH:
             return None
         return connection.respond(HTTPStatus.NOT_FOUND, "not found\n")
 
@@ -267,8 +357,10 @@ class AlpacaFakeServer:
             path=ws.request.path,
             crypto=bool(_CRYPTO_PATH.fullmatch(ws.request.path)),
             use_msgpack=content_type.startswith("application/msgpack"),
+            news=ws.request.path == NEWS_PATH,
         )
         self.connections[session.path] += 1
+        self.wire_formats["msgpack" if session.use_msgpack else "json"] += 1
         self.connected_at.append(asyncio.get_running_loop().time())
         self._sessions.add(session)
         try:
@@ -377,6 +469,7 @@ class AlpacaFakeServer:
                 Route("/v1beta3/crypto/{feed}/bars", self._bars),
                 Route("/v1beta3/crypto/{feed}/latest/trades", self._latest_trades),
                 Route("/v1beta3/crypto/{feed}/latest/quotes", self._latest_quotes),
+                Route(NEWS_PATH, self._news),
             ]
         )
 
@@ -385,7 +478,8 @@ class AlpacaFakeServer:
         key = request.headers.get("APCA-API-KEY-ID")
         secret = request.headers.get("APCA-API-SECRET-KEY")
         if key != self.key or secret != self.secret:
-            return JSONResponse({"message": "forbidden."}, status_code=403)
+            status = HTTPStatus(self.rest_auth_status)
+            return JSONResponse({"message": f"{status.phrase.lower()}."}, status_code=status)
         return None
 
     async def _bars(self, request: Request) -> JSONResponse:
@@ -414,6 +508,49 @@ class AlpacaFakeServer:
         )
         return JSONResponse({"bars": grouped, "next_page_token": token})
 
+    async def _news(self, request: Request) -> JSONResponse:
+        if (denied := self._rest_check(request)) is not None:
+            return denied
+        params = request.query_params
+        sort = params.get("sort", "desc").lower()
+        limit = int(params.get("limit") or NEWS_PAGE_DEFAULT)
+        if sort not in ("asc", "desc") or not 1 <= limit <= NEWS_PAGE_MAX:
+            return JSONResponse({"message": "invalid sort or limit"}, status_code=422)
+        start = _parse_time(params.get("start"), datetime.min.replace(tzinfo=UTC))
+        end = _parse_time(params.get("end"), datetime.max.replace(tzinfo=UTC))
+        wanted = {s for s in params.get("symbols", "").split(",") if s}
+        include_content = params.get("include_content", "").lower() == "true"
+        contentful_only = params.get("exclude_contentless", "").lower() == "true"
+        stories = sorted(
+            (
+                story
+                for story in self.news
+                if start <= story.updated_at <= end
+                and (not wanted or wanted.intersection(story.symbols))
+                and (story.content or not contentful_only)
+            ),
+            key=_news_cursor,
+            reverse=sort == "desc",
+        )
+        if params.get("page_token"):
+            # Alpaca's token is base64("<updated_at ns>|<id>") of the last story served.
+            nanos, story_id = base64.b64decode(params["page_token"]).decode().split("|")
+            cursor = (int(nanos), int(story_id))
+            if sort == "asc":
+                stories = [s for s in stories if _news_cursor(s) > cursor]
+            else:
+                stories = [s for s in stories if _news_cursor(s) < cursor]
+        page = stories[: min(limit, self.page_size)]
+        token = None
+        if len(stories) > len(page):
+            nanos_last, id_last = _news_cursor(page[-1])
+            token = base64.b64encode(f"{nanos_last}|{id_last}".encode()).decode()
+        entries = [
+            {k: _encode_value(v, False) for k, v in raw.items()}
+            for raw in (s.raw(stream=False, include_content=include_content) for s in page)
+        ]
+        return JSONResponse({"news": entries, "next_page_token": token})
+
     async def _latest_trades(self, request: Request) -> JSONResponse:
         return self._latest(request, "trades", self.latest_trades)
 
@@ -430,6 +567,11 @@ class AlpacaFakeServer:
             if s in table
         }
         return JSONResponse({key: found})
+
+
+def _news_cursor(story: NewsRow) -> tuple[int, int]:
+    micros = (story.updated_at - _EPOCH) // timedelta(microseconds=1)
+    return (micros * 1000, story.id)
 
 
 def _parse_time(text: str | None, default: datetime) -> datetime:

@@ -1,4 +1,4 @@
-"""Alpaca market data: historical bars, latest trades and quotes, and live streams."""
+"""Alpaca market data: historical bars, latest trades and quotes, news, and live streams."""
 
 from quantumtrade.marketdata.alpaca.config import AlpacaConfig
 from quantumtrade.marketdata.alpaca.errors import (
@@ -8,6 +8,7 @@ from quantumtrade.marketdata.alpaca.errors import (
     AlpacaSubscriptionError,
     AlpacaSymbolLimitError,
 )
+from quantumtrade.marketdata.alpaca.news import AlpacaNews, NewsItem
 from quantumtrade.marketdata.alpaca.source import AlpacaMarketData
 
 __all__ = [
@@ -16,6 +17,8 @@ __all__ = [
     "AlpacaConnectionLimitError",
     "AlpacaError",
     "AlpacaMarketData",
+    "AlpacaNews",
     "AlpacaSubscriptionError",
     "AlpacaSymbolLimitError",
+    "NewsItem",
 ]

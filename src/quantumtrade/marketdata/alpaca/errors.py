@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from alpaca.common.exceptions import APIError
+
 from quantumtrade.domain.errors import Unavailable
+
+_T = TypeVar("_T")
 
 
 class AlpacaError(Unavailable):
@@ -71,3 +80,36 @@ def stream_error(code: int, text: str) -> AlpacaError:
     """Return the exception for an error frame ``{"T": "error", "code": code, "msg": text}``."""
     kind, summary = _STREAM_ERRORS.get(code, (AlpacaError, "Alpaca stream error"))
     return kind(f"{summary} ({code} {text})", details={"code": code, "msg": text})
+
+
+def rest_error(exc: APIError, what: str = "market data") -> AlpacaError:
+    """Translate an alpaca-py REST failure into the error a caller can act on."""
+    status = exc.status_code
+    detail = _error_text(str(exc))
+    if status in (401, 403):
+        return AlpacaAuthError(f"Alpaca rejected the API key (HTTP {status} {detail})")
+    if status == 429:
+        return AlpacaError(
+            f"Alpaca rate limit reached (HTTP 429 {detail})", code="alpaca_rate_limited"
+        )
+    return AlpacaError(f"Alpaca {what} request failed (HTTP {status} {detail})")
+
+
+async def call_rest(request: Callable[[], _T], *, what: str, url: str) -> _T:
+    """Run a blocking alpaca-py call in a thread; translate its failures."""
+    try:
+        return await asyncio.to_thread(request)
+    except APIError as exc:
+        raise rest_error(exc, what) from exc
+    except OSError as exc:  # requests' connection errors are OSErrors
+        raise AlpacaError(f"cannot reach Alpaca {what} at {url}: {exc}") from exc
+
+
+def _error_text(body: str) -> str:
+    try:
+        parsed: Any = json.loads(body)
+    except ValueError:
+        return body.strip()[:200]
+    if isinstance(parsed, dict):
+        return str(parsed.get("message") or parsed)
+    return str(parsed)

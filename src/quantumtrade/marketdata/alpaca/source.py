@@ -7,14 +7,11 @@ slash (``BTC/USD``) go to Alpaca's crypto endpoints, all others to its stock end
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pandas as pd
-from alpaca.common.exceptions import APIError
 from alpaca.data.enums import Adjustment, CryptoFeed, DataFeed
 from alpaca.data.historical.crypto import CryptoHistoricalDataClient
 from alpaca.data.historical.stock import StockHistoricalDataClient
@@ -30,7 +27,7 @@ from alpaca.data.requests import (
 from quantumtrade.domain.market import CHANNELS, Channel, MarketEvent, Quote, Timeframe, Trade
 from quantumtrade.marketdata.alpaca import parsing
 from quantumtrade.marketdata.alpaca.config import AlpacaConfig
-from quantumtrade.marketdata.alpaca.errors import AlpacaAuthError, AlpacaError
+from quantumtrade.marketdata.alpaca.errors import call_rest
 from quantumtrade.marketdata.alpaca.stream import StreamSession
 from quantumtrade.marketdata.source import SymbolInfo, UnknownSymbol
 
@@ -176,15 +173,7 @@ class AlpacaMarketData:
         return self._crypto_client
 
     async def _call(self, request: Callable[[], _T]) -> _T:
-        """Run a blocking alpaca-py call in a thread; translate its failures."""
-        try:
-            return await asyncio.to_thread(request)
-        except APIError as exc:
-            raise _rest_error(exc) from exc
-        except OSError as exc:  # requests' connection errors are OSErrors
-            raise AlpacaError(
-                f"cannot reach Alpaca market data at {self._config.data_url}: {exc}"
-            ) from exc
+        return await call_rest(request, what="market data", url=self._config.data_url)
 
 
 def normalize_symbol(symbol: str) -> str:
@@ -200,25 +189,3 @@ def _symbol_info(symbol: str) -> SymbolInfo:
     if parsing.is_crypto(symbol):
         return SymbolInfo(symbol, symbol, "crypto", "CRYPTO", shortable=False)
     return SymbolInfo(symbol, symbol, "us_equity", "UNKNOWN")
-
-
-def _rest_error(exc: APIError) -> AlpacaError:
-    status = exc.status_code
-    detail = _error_text(str(exc))
-    if status in (401, 403):
-        return AlpacaAuthError(f"Alpaca rejected the API key (HTTP {status} {detail})")
-    if status == 429:
-        return AlpacaError(
-            f"Alpaca rate limit reached (HTTP 429 {detail})", code="alpaca_rate_limited"
-        )
-    return AlpacaError(f"Alpaca market data request failed (HTTP {status} {detail})")
-
-
-def _error_text(body: str) -> str:
-    try:
-        parsed: Any = json.loads(body)
-    except ValueError:
-        return body.strip()[:200]
-    if isinstance(parsed, dict):
-        return str(parsed.get("message") or parsed)
-    return str(parsed)
