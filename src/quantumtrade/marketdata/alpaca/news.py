@@ -18,9 +18,7 @@ is retried ``connection_limit_retries`` times). A story already delivered is not
 when it reappears with the same ``updated_at`` (after a reconnect, say); a later ``updated_at``
 is a correction and is delivered.
 
-:class:`NewsItem` is a source-neutral value and belongs in ``quantumtrade.domain`` (the simulated
-news will produce it too); it lives here until that module exists, and the wire parsing moves to
-:mod:`.parsing` with it (today :mod:`.parsing` importing it from here would make an import cycle).
+:class:`~quantumtrade.domain.news.NewsItem` is source-neutral: the simulated news produces it too.
 """
 
 from __future__ import annotations
@@ -31,7 +29,6 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -42,6 +39,7 @@ from alpaca.data.requests import NewsRequest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
+from quantumtrade.domain.news import NewsItem
 from quantumtrade.marketdata.alpaca import errors, parsing
 from quantumtrade.marketdata.alpaca.config import AlpacaConfig
 from quantumtrade.marketdata.alpaca.source import normalize_symbol
@@ -69,23 +67,6 @@ _FATAL = frozenset(
         errors.INVALID_SUBSCRIBE_ACTION,
     }
 )
-
-
-@dataclass(frozen=True, slots=True)
-class NewsItem:
-    """One news story. ``created_at`` is when the market could first know it (UTC)."""
-
-    id: str
-    headline: str
-    summary: str
-    # The article body (may contain HTML); empty unless asked for or the source has none.
-    content: str
-    author: str
-    source: str
-    url: str | None
-    symbols: tuple[str, ...]
-    created_at: datetime
-    updated_at: datetime
 
 
 def news_from_raw(raw: Mapping[str, Any]) -> NewsItem:
