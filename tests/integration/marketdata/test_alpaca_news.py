@@ -15,13 +15,14 @@ import pytest
 from websockets.asyncio.client import connect
 
 from alpaca_fake_server import KEY, NEWS_PATH, SECRET, AlpacaFakeServer, NewsRow, make_news
+from quantumtrade.domain.news import NewsItem
 from quantumtrade.marketdata.alpaca import (
     AlpacaAuthError,
     AlpacaConfig,
     AlpacaConnectionLimitError,
     AlpacaSymbolLimitError,
 )
-from quantumtrade.marketdata.alpaca.news import AlpacaNews, NewsItem
+from quantumtrade.marketdata.alpaca.news import AlpacaNews
 
 T0 = datetime(2024, 1, 2, 14, 30, tzinfo=UTC)
 DAY = timedelta(days=1)

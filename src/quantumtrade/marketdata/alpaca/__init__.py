@@ -1,5 +1,6 @@
 """Alpaca market data: historical bars, latest trades and quotes, news, and live streams."""
 
+from quantumtrade.domain.news import NewsItem
 from quantumtrade.marketdata.alpaca.config import AlpacaConfig
 from quantumtrade.marketdata.alpaca.errors import (
     AlpacaAuthError,
@@ -8,7 +9,7 @@ from quantumtrade.marketdata.alpaca.errors import (
     AlpacaSubscriptionError,
     AlpacaSymbolLimitError,
 )
-from quantumtrade.marketdata.alpaca.news import AlpacaNews, NewsItem
+from quantumtrade.marketdata.alpaca.news import AlpacaNews
 from quantumtrade.marketdata.alpaca.source import AlpacaMarketData
 
 __all__ = [
