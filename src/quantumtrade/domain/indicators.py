@@ -30,17 +30,22 @@ from numpy.typing import ArrayLike, NDArray
 FloatArray = NDArray[np.float64]
 
 __all__ = [
+    "Adx",
     "BollingerBands",
     "FloatArray",
     "Macd",
+    "Stochastic",
+    "adx",
     "atr",
     "bollinger",
     "ema",
     "macd",
+    "obv",
     "roc",
     "rolling_std",
     "rsi",
     "sma",
+    "stochastic",
     "true_range",
     "wilder",
     "zscore",
@@ -317,3 +322,185 @@ def _aligned(*series: ArrayLike) -> Sequence[FloatArray]:
         lengths = ", ".join(f"{n}={a.shape[0]}" for n, a in zip(names, arrays, strict=True))
         raise ValueError(f"high, low and close must have the same length, got {lengths}")
     return arrays
+
+
+# --- Stochastic oscillator, ADX / directional indicators, on-balance volume -------------------
+#
+# These follow TA-Lib's STOCH (SMA smoothing), ADX / PLUS_DI / MINUS_DI and OBV: the same
+# formulas, seeds and first valid index, so their values agree with TA-Lib's after its warm-up.
+# Where TA-Lib blanks an output only to line it up with another one (STOCH's %K until %D
+# starts), the output here starts at its own first valid index, as ``macd`` does.
+
+STOCH_FLAT = 50.0  # %K when the window's high equals its low: the close is at both ends
+
+
+class Stochastic(NamedTuple):
+    """Slow stochastic: ``k`` is the smoothed %K (TA-Lib ``slowk``), ``d`` its SMA (``slowd``)."""
+
+    k: FloatArray
+    d: FloatArray
+
+
+class Adx(NamedTuple):
+    """Wilder's average directional index with the directional indicators it is built from."""
+
+    adx: FloatArray
+    plus_di: FloatArray
+    minus_di: FloatArray
+
+
+def _same_length(named: dict[str, ArrayLike]) -> list[FloatArray]:
+    arrays = [_as_series(values, name) for name, values in named.items()]
+    if len({a.shape[0] for a in arrays}) > 1:
+        lengths = ", ".join(f"{n}={a.shape[0]}" for n, a in zip(named, arrays, strict=True))
+        raise ValueError(f"{', '.join(named)} must have the same length, got {lengths}")
+    return arrays
+
+
+def _rolling_extremes(x: FloatArray, n: int) -> tuple[FloatArray, FloatArray]:
+    """Return the rolling max and min over the last ``n`` values; NaN if the window has one."""
+    highest = np.full(x.shape[0], np.nan)
+    lowest = np.full(x.shape[0], np.nan)
+    if x.shape[0] >= n:
+        windows = np.lib.stride_tricks.sliding_window_view(x, n)
+        highest[n - 1 :] = windows.max(axis=1)
+        lowest[n - 1 :] = windows.min(axis=1)
+    return highest, lowest
+
+
+def stochastic(
+    high: ArrayLike, low: ArrayLike, close: ArrayLike, k: int = 14, k_smooth: int = 3, d: int = 3
+) -> Stochastic:
+    """Return the slow stochastic oscillator in [0, 100] (TA-Lib ``STOCH`` with SMA smoothing).
+
+    Fast %K is ``100 * (close - lowest low) / (highest high - lowest low)`` over the last ``k``
+    bars including the current one; %K is the ``k_smooth``-bar SMA of fast %K and %D the
+    ``d``-bar SMA of %K. %K starts at index ``k + k_smooth - 2`` and %D at
+    ``k + k_smooth + d - 3`` (TA-Lib reports both from the latter). A window whose high equals
+    its low gives a fast %K of ``STOCH_FLAT`` (50) where TA-Lib gives 0.
+    """
+    _check_window(k, "k")
+    _check_window(k_smooth, "k_smooth")
+    _check_window(d, "d")
+    h, lo, c = _same_length({"high": high, "low": low, "close": close})
+    highest, _ = _rolling_extremes(h, int(k))
+    _, lowest = _rolling_extremes(lo, int(k))
+    span = highest - lowest
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # TA-Lib's exact expression, divided by the span in percent
+        fast = (c - lowest) / (span / 100.0)
+    fast[(span == 0.0) & ~np.isnan(c)] = STOCH_FLAT
+    slow_k = sma(fast, k_smooth)
+    return Stochastic(slow_k, sma(slow_k, d))
+
+
+@njit(cache=True)
+def _adx_kernel(
+    h: FloatArray, lo: FloatArray, c: FloatArray, n: int
+) -> tuple[FloatArray, FloatArray, FloatArray]:  # pragma: no cover
+    # TA-Lib's ADX loop: directional movements and true ranges are Wilder-smoothed as running
+    # sums (``s - s / n + x``) seeded with the sum of the first n - 1 values; DI = 100 * DM / TR.
+    size = h.shape[0]
+    adx = np.full(size, np.nan)
+    plus_di = np.full(size, np.nan)
+    minus_di = np.full(size, np.nan)
+    start = 0
+    while start < size and (np.isnan(h[start]) or np.isnan(lo[start]) or np.isnan(c[start])):
+        start += 1
+    if start + n >= size:
+        return adx, plus_di, minus_di
+    plus_dm = 0.0
+    minus_dm = 0.0
+    tr_sum = 0.0
+    dx_sum = 0.0
+    prev_adx = np.nan
+    for i in range(start + 1, size):
+        up = h[i] - h[i - 1]
+        down = lo[i - 1] - lo[i]
+        if np.isnan(up) or np.isnan(down):
+            up_move = np.nan
+            down_move = np.nan
+        else:
+            up_move = up if (up > 0.0 and up > down) else 0.0
+            down_move = down if (down > 0.0 and down > up) else 0.0
+        prev_close = c[i - 1]
+        tr = h[i] - lo[i]
+        if np.isnan(tr) or np.isnan(prev_close):
+            tr = np.nan
+        else:
+            tr = max(tr, abs(h[i] - prev_close), abs(lo[i] - prev_close))
+        if i < start + n:
+            plus_dm += up_move
+            minus_dm += down_move
+            tr_sum += tr
+            continue
+        plus_dm = plus_dm - plus_dm / n + up_move
+        minus_dm = minus_dm - minus_dm / n + down_move
+        tr_sum = tr_sum - tr_sum / n + tr
+        if tr_sum != 0.0:
+            p = 100.0 * (plus_dm / tr_sum)
+            m = 100.0 * (minus_dm / tr_sum)
+        else:
+            p = 0.0
+            m = 0.0
+        plus_di[i] = p
+        minus_di[i] = m
+        # DX is skipped (TA-Lib: the ADX carries over) when there is no range or no movement
+        dx = np.nan
+        skip = tr_sum == 0.0 or p + m == 0.0
+        if not skip:
+            dx = 100.0 * (abs(m - p) / (m + p))
+        if i < start + 2 * n - 1:
+            if not skip:
+                dx_sum += dx
+        elif i == start + 2 * n - 1:
+            if not skip:
+                dx_sum += dx
+            prev_adx = dx_sum / n
+            adx[i] = prev_adx
+        else:
+            if not skip:
+                prev_adx = (prev_adx * (n - 1) + dx) / n
+            adx[i] = prev_adx
+    return adx, plus_di, minus_di
+
+
+def adx(high: ArrayLike, low: ArrayLike, close: ArrayLike, n: int = 14) -> Adx:
+    """Return Wilder's ADX with +DI and -DI (TA-Lib ``ADX``, ``PLUS_DI``, ``MINUS_DI``).
+
+    +DM is the rise of the high and -DM the fall of the low when that move is positive and the
+    larger of the two, else 0. +DM, -DM and the true range are Wilder-smoothed as TA-Lib does:
+    a running sum seeded with the first ``n - 1`` values (indices 1..n-1), then
+    ``s = s - s / n + x``; ``+DI = 100 * +DM_s / TR_s`` (0 when ``TR_s`` is 0), likewise -DI.
+    ``DX = 100 * |+DI - -DI| / (+DI + -DI)``; the ADX is seeded with the mean DX of indices
+    n..2n-1 and then Wilder-smoothed; a bar without range or movement leaves it unchanged.
+
+    The DIs start at index ``n`` and the ADX at ``2n - 1``, as in TA-Lib. TA-Lib treats a
+    smoothed true range below 1e-8 as zero; here only an exact zero is, so that the indicator
+    does not depend on the price scale.
+    """
+    _check_window(n)
+    h, lo, c = _same_length({"high": high, "low": low, "close": close})
+    out = _adx_kernel(h, lo, c, int(n))
+    return Adx(out[0], out[1], out[2])
+
+
+def obv(close: ArrayLike, volume: ArrayLike) -> FloatArray:
+    """Return on-balance volume: the running sum of volume signed by the close's move.
+
+    The first value is the first bar's volume (TA-Lib ``OBV``); a bar adds its volume when the
+    close rose, subtracts it when it fell and leaves the total unchanged when it did not move.
+    Leading bars with a NaN close or volume are skipped; a later NaN propagates to the end.
+    """
+    c, v = _same_length({"close": close, "volume": volume})
+    out = np.full(c.shape[0], np.nan)
+    valid = ~(np.isnan(c) | np.isnan(v))
+    if not valid.any():
+        return out
+    start = int(np.argmax(valid))
+    steps = np.empty(c.shape[0] - start)
+    steps[0] = v[start]
+    steps[1:] = np.sign(np.diff(c[start:])) * v[start + 1 :]
+    # summed left to right as TA-Lib does, so the totals agree bit for bit
+    out[start:] = np.cumsum(steps)
+    return out
