@@ -37,6 +37,12 @@ def _run(*args: str | Path) -> None:
         _fail(f"command failed with exit code {result.returncode}")
 
 
+# PyTorch's CPU build, installed before the project so that its ``torch`` requirement is
+# already met: the default wheel on PyPI bundles CUDA and weighs several gigabytes.
+TORCH = "torch==2.13.0"
+TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
 def ensure_installed(*, dev: bool) -> None:
     """Create the virtual environment and install the project into it, if not done already."""
     if sys.version_info < (3, 11):  # noqa: UP036 - this script runs before any install
@@ -51,6 +57,7 @@ def ensure_installed(*, dev: bool) -> None:
     if stamp.get("pyproject") == digest and (stamp.get("dev") or not dev):
         return
     _run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    _run(PYTHON, "-m", "pip", "install", "--quiet", TORCH, "--index-url", TORCH_INDEX)
     _run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[dev]" if dev else ".")
     STAMP.write_text(json.dumps({"pyproject": digest, "dev": dev}))
 

@@ -39,10 +39,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from scipy import optimize
-from sklearn.isotonic import IsotonicRegression  # type: ignore[import-untyped]
-from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
-from sklearn.pipeline import make_pipeline  # type: ignore[import-untyped]
-from sklearn.preprocessing import StandardScaler  # type: ignore[import-untyped]
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from quantumtrade.ml.sentiment.aggregate import InformationCoefficient, information_coefficient
 
