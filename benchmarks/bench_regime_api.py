@@ -20,7 +20,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -83,19 +85,13 @@ async def run(base: str, requests: int, clients: int) -> None:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--clients", type=int, default=10)
-    args = parser.parse_args()
-    print(
-        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cpus, "
-        f"Python {platform.python_version()}; CPU reference loop {reference_seconds():.3f} s"
-    )
+def serve(run_against: Callable[[str], Coroutine[Any, Any, None]], **env: str) -> None:
+    """Start ``quantumtrade serve`` (embedded default, feed off) on a free port with ``env``
+    added, await ``run_against(base_url)``, and stop the server."""
     port = free_port()
     exe = Path(sys.executable).with_name("quantumtrade")
     with tempfile.TemporaryDirectory() as data:
-        env = dict(
+        settings = dict(
             os.environ,
             PORT=str(port),
             DATA_DIR=data,
@@ -103,13 +99,30 @@ def main() -> None:
             MARKET_FEED_ENABLED="false",
             REGIME_WATCH_ENABLED="false",
             RATE_LIMIT_MAX="10000000",
+            **env,
         )
-        server = subprocess.Popen([str(exe), "serve"], env=env, cwd=data)
+        server = subprocess.Popen([str(exe), "serve"], env=settings, cwd=data)
         try:
-            asyncio.run(run(f"http://127.0.0.1:{port}", args.requests, args.clients))
+            asyncio.run(run_against(f"http://127.0.0.1:{port}"))
         finally:
             server.terminate()
             server.wait(timeout=30)
+
+
+def machine() -> str:
+    return (
+        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cpus, "
+        f"Python {platform.python_version()}; CPU reference loop {reference_seconds():.3f} s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=10)
+    args = parser.parse_args()
+    print(machine())
+    serve(lambda base: run(base, args.requests, args.clients))
 
 
 if __name__ == "__main__":

@@ -127,6 +127,7 @@ def build_settings(
         "auto_migrate": False,
         "gc_tuning": False,  # process-wide: tests start many apps in one process
         "regime_watch_enabled": False,  # fits a model per symbol: tests call check() instead
+        "sentiment_watch_enabled": False,  # reads the whole information world: tests call it
     }
     values.update(overrides)
     return load_settings(**values)

@@ -9,7 +9,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from fastapi import FastAPI
@@ -35,6 +35,7 @@ from quantumtrade.api.routers import portfolios as portfolios_router
 from quantumtrade.api.routers import regime as regime_router
 from quantumtrade.api.routers import risk as risk_router
 from quantumtrade.api.routers import risk_limits as risk_limits_router
+from quantumtrade.api.routers import sentiment as sentiment_router
 from quantumtrade.api.routers import system as system_router
 from quantumtrade.api.ws import router as ws_router
 from quantumtrade.core.settings import Settings, load_settings, parse_rate_rule
@@ -47,7 +48,9 @@ from quantumtrade.infra.cache import create_cache
 from quantumtrade.infra.logging import configure_logging, install_system_log_sink
 from quantumtrade.infra.metrics import Metrics
 from quantumtrade.infra.ratelimit import RateLimiter
+from quantumtrade.marketdata.information import InformationRouter, InformationSource
 from quantumtrade.marketdata.registry import SourceFactory, SourceRouter
+from quantumtrade.marketdata.simulator.information import SimulatedInformation
 from quantumtrade.marketdata.simulator.source import SimulatedMarket
 from quantumtrade.marketdata.source import SymbolInfo
 from quantumtrade.services import realtime
@@ -57,9 +60,13 @@ from quantumtrade.services.container import Container
 from quantumtrade.services.notifier import OutboxNotifier
 from quantumtrade.services.regime._watch import RegimeWatch
 from quantumtrade.services.risk.monitor import RiskMonitor
+from quantumtrade.services.sentiment._watch import SentimentWatch
 from quantumtrade.services.trading.batch import OrderBatcher
 from quantumtrade.services.trading.desk import TradingDesk
 from quantumtrade.services.trading.engine import MatchingEngine
+
+if TYPE_CHECKING:
+    from quantumtrade.marketdata.alpaca import AlpacaConfig
 
 log = structlog.get_logger(__name__)
 
@@ -113,6 +120,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     if clock is None:
         start = settings.market_clock_start
         clock = ShiftedClock(start) if start is not None else SystemClock()
+    market = build_market(settings, engine, clock)
     return Container(
         settings=settings,
         engine=engine,
@@ -122,7 +130,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         clock=clock,
         metrics=Metrics(),
         notifier=OutboxNotifier(settings.environment),
-        market=build_market(settings, engine, clock),
+        market=market,
+        information=build_information(settings, market),
     )
 
 
@@ -162,14 +171,27 @@ def build_market(settings: Settings, engine: AsyncEngine, clock: Clock) -> Sourc
     )
 
 
-def _alpaca_factory(settings: Settings) -> SourceFactory | None:
-    """Return a factory of the Alpaca source when credentials are set and the adapter exists."""
+def build_information(settings: Settings, market: SourceRouter) -> InformationRouter:
+    """Create the information sources: each symbol's follows the source of its prices."""
+    simulator = market.source("simulator")
+    assert isinstance(simulator, SimulatedMarket)
+    sources: dict[str, InformationSource] = {"simulator": SimulatedInformation(simulator)}
+    config = _alpaca_config(settings)
+    if config is not None:
+        from quantumtrade.marketdata.alpaca import AlpacaNews
+        from quantumtrade.marketdata.alpaca.information import AlpacaInformation
+
+        sources["alpaca"] = AlpacaInformation(AlpacaNews(config))
+    return InformationRouter(sources, source_for=market.source_name_for, default=market.default)
+
+
+def _alpaca_config(settings: Settings) -> AlpacaConfig | None:
+    """Return the Alpaca connection settings, or None when no credentials are set."""
     if not settings.alpaca_configured:
         return None
-    # Imported here so the SDK loads only when Alpaca is in use.
-    from quantumtrade.marketdata.alpaca import AlpacaConfig, AlpacaMarketData
+    from quantumtrade.marketdata.alpaca import AlpacaConfig
 
-    config = AlpacaConfig(
+    return AlpacaConfig(
         api_key=settings.alpaca_api_key or "",
         secret_key=settings.alpaca_secret_key or "",
         feed=settings.alpaca_feed,
@@ -177,6 +199,16 @@ def _alpaca_factory(settings: Settings) -> SourceFactory | None:
         stream_url=settings.alpaca_stream_url,
         crypto_stream_url=settings.alpaca_stream_url,
     )
+
+
+def _alpaca_factory(settings: Settings) -> SourceFactory | None:
+    """Return a factory of the Alpaca source when credentials are set and the adapter exists."""
+    config = _alpaca_config(settings)
+    if config is None:
+        return None
+    # Imported here so the SDK loads only when Alpaca is in use.
+    from quantumtrade.marketdata.alpaca import AlpacaMarketData
+
     return lambda: AlpacaMarketData(config)
 
 
@@ -257,6 +289,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 await sink.flush(container.session_factory)
             logging.getLogger().removeHandler(sink)
             await container.market.close()
+            if container.information is not None:
+                await container.information.close()
             await container.bus.close()
             await container.cache.close()
             await container.engine.dispose()
@@ -278,6 +312,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     regime_watch = RegimeWatch(container, interval_seconds=settings.regime_check_minutes * 60)
     if settings.regime_watch_enabled:
         container.add_background_job("regime_watch", regime_watch.run)
+    sentiment_watch = SentimentWatch(
+        container,
+        poll_seconds=settings.sentiment_poll_seconds,
+        check_seconds=settings.sentiment_check_minutes * 60,
+    )
+    if settings.sentiment_watch_enabled:
+        container.add_background_job("sentiment_watch", sentiment_watch.run)
 
     app = FastAPI(
         title="QuantumTrade API",
@@ -300,6 +341,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.matching_engine = matching
     app.state.risk_monitor = monitor
     app.state.regime_watch = regime_watch
+    app.state.sentiment_watch = sentiment_watch
     app.state.backtests = backtest_runner
     install_error_handlers(app)
     # Routers are matched in this order, route by route: the busiest paths (orders) go first.
@@ -313,6 +355,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(risk_router.router)
     app.include_router(datasets_router.router)  # before /api/backtest/{id}
     app.include_router(regime_router.router)
+    app.include_router(sentiment_router.router)
     app.include_router(backtests_router.router)
     app.include_router(ws_router.router)
 

@@ -131,6 +131,11 @@ class Settings(BaseSettings):
     regime_watch_enabled: bool = True
     regime_check_minutes: float = Field(default=60.0, gt=0, le=1440)
     regime_history_days: int = Field(default=3653, ge=200, le=20_000)  # daily bars read
+    # Sentiment: one replica polls the news this often, scores, stores and pushes it, and
+    # re-checks every symbol's aggregate sentiment every sentiment_check_minutes.
+    sentiment_watch_enabled: bool = True
+    sentiment_poll_seconds: float = Field(default=15.0, gt=0, le=3600)
+    sentiment_check_minutes: float = Field(default=15.0, gt=0, le=1440)
     # Per symbol or asset class: {"crypto": "alpaca", "AAPL": "simulator"}; default below.
     market_data_sources: dict[str, str] = Field(default_factory=dict)
     market_data_default_source: str | None = None

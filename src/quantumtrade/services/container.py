@@ -15,6 +15,7 @@ from quantumtrade.infra.bus import Bus
 from quantumtrade.infra.cache import Cache
 from quantumtrade.infra.health import ComponentHealth
 from quantumtrade.infra.metrics import Metrics
+from quantumtrade.marketdata.information import InformationSource
 from quantumtrade.marketdata.source import MarketDataSource
 from quantumtrade.services.notifier import OutboxNotifier
 
@@ -33,6 +34,8 @@ class Container:
     metrics: Metrics
     notifier: OutboxNotifier
     market: MarketDataSource
+    # News, social posts, filings and options; None where no source provides them.
+    information: InformationSource | None = None
     health_checks: dict[str, HealthCheck] = field(default_factory=dict)
     background_jobs: dict[str, BackgroundJob] = field(default_factory=dict)
     started_monotonic: float = field(default_factory=time.monotonic)

@@ -82,6 +82,15 @@ def resolve_symbol(container: Container, text: str, known: Collection[str] | Non
     return candidates[1]
 
 
+def known_symbol(container: Container, symbol: str) -> str:
+    """Return the canonical symbol, or raise 404 for one the market does not serve."""
+    known = {info.symbol for info in container.market.symbols()}
+    canonical = resolve_symbol(container, symbol, known)
+    if canonical not in known:
+        raise NotFound(f"Unknown symbol {symbol.strip()[:30]!r}.", code="unknown_symbol")
+    return canonical
+
+
 async def price(container: Container, symbol: str) -> dict[str, Any]:
     """Return the latest trade, quote and today's change of ``symbol`` (cached briefly)."""
     canonical = resolve_symbol(container, symbol)

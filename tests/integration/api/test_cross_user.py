@@ -61,6 +61,12 @@ EXCLUDED = {
     ),
     ("GET", "/api/regime/{symbol:path}"): "a market symbol: regimes of public market data",
     ("GET", "/api/regime/{symbol:path}/history"): "a market symbol: public market data",
+    ("GET", "/api/sentiment/{symbol:path}"): "a market symbol: public news, posts and filings",
+    ("GET", "/api/sentiment/{symbol:path}/news"): "a market symbol: public news",
+    ("GET", "/api/sentiment/{symbol:path}/social"): "a market symbol: public social posts",
+    ("GET", "/api/insider/{symbol:path}"): "a market symbol: public SEC filings",
+    ("GET", "/api/options/{symbol:path}/chain"): "a market symbol: public option quotes",
+    ("GET", "/api/options/{symbol:path}/flow"): "a market symbol: public option trades",
 }
 
 # A valid body for every route with an id in its path that takes one: B's call must get past

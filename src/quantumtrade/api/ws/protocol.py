@@ -5,7 +5,9 @@ Client to server (JSON text frames):
 - ``{"type": "auth", "token": "<access token>"}`` (or ``?token=`` on the URL)
 - ``{"type": "subscribe", "symbols": [...], "channels": [...]}``: market channels
   ``trades`` (sent as ``price``), ``quotes`` (``quote``) and ``bars`` (``bar``), all three when
-  omitted, and ``regime`` (``regime``: the symbol's market regime changed); private
+  omitted, ``regime`` (``regime``: the symbol's market regime changed), ``news`` (``news``:
+  a story naming the symbol, scored) and ``sentiment`` (``sentiment``: the symbol's
+  aggregate sentiment moved); private
   channels ``orders``, ``fills``, ``alerts``, ``portfolio`` need auth
 - ``{"type": "unsubscribe", "symbols": [...], "channels": [...]}`` (neither: everything)
 - ``{"type": "ping"}`` (answered by ``pong``) and ``{"type": "pong"}`` (answers a server ping)
@@ -23,9 +25,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 DEFAULT_MARKET_CHANNELS = ("trades", "quotes", "bars")
-MARKET_CHANNELS = (*DEFAULT_MARKET_CHANNELS, "regime")
+MARKET_CHANNELS = (*DEFAULT_MARKET_CHANNELS, "regime", "news", "sentiment")
 PRIVATE_CHANNELS = ("orders", "fills", "alerts", "portfolio", "backtests")
-CHANNEL_BY_TYPE = {"price": "trades", "quote": "quotes", "bar": "bars", "regime": "regime"}
+CHANNEL_BY_TYPE = {
+    "price": "trades",
+    "quote": "quotes",
+    "bar": "bars",
+    "regime": "regime",
+    "news": "news",
+    "sentiment": "sentiment",
+}
 CONFLATED_TYPES = frozenset({"price", "quote"})
 
 # Close codes: 1008 policy violation, 1013 try again later (the client is too slow to keep up).

@@ -78,6 +78,15 @@ class SimulatedMarket:
         return self.engine.seed
 
     @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
+    def sleep(self) -> Sleep:
+        """What the live streams await while they wait for the clock."""
+        return self._sleep
+
+    @property
     def calendar(self) -> TradingCalendar:
         return self.engine.calendar
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from quantumtrade.domain.errors import InvalidInput, NotFound, Unprocessable
+from quantumtrade.domain.errors import InvalidInput, Unprocessable
 from quantumtrade.domain.market import Timeframe
 from quantumtrade.ml.regime import TREND_REGIMES
 from quantumtrade.services import market
@@ -35,11 +35,7 @@ def parse_timeframe(text: str) -> Timeframe:
 
 def resolve(container: Container, symbol: str) -> str:
     """Return the canonical symbol, or raise 404 for one the market does not serve."""
-    known = {info.symbol for info in container.market.symbols()}
-    canonical = market.resolve_symbol(container, symbol, known)
-    if canonical not in known:
-        raise NotFound(f"Unknown symbol {symbol.strip()[:30]!r}.", code="unknown_symbol")
-    return canonical
+    return market.known_symbol(container, symbol)
 
 
 async def current(container: Container, symbol: str, timeframe: Timeframe) -> dict[str, Any]:

@@ -1,0 +1,268 @@
+"""The live side of sentiment: news pushed as it breaks, and aggregate moves, all stored.
+
+One replica leads (a lease, as the regime watch does). Every ``poll_seconds`` it reads the
+stories published since its last look, scores them, stores them in ``sentiment_data`` (source
+``news``) and sends a ``news`` message on the market channel of each symbol a story names;
+the WebSocket hub passes it to that symbol's ``news`` subscribers. Every ``check_seconds`` it
+recomputes each symbol's sentiment, stores the aggregate and its components (source
+``aggregate``) and the market's fear-and-greed index (source ``fear_greed``), and sends a
+``sentiment`` message when the label changed or the score moved by :data:`MOVE` or more.
+Social posts of the period are stored too (source ``social``).
+
+Rows get ids derived from the item's id (UUID 5), so a story seen twice, by two replicas or
+after a restart, is stored once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from quantumtrade.db.models import SentimentData
+from quantumtrade.domain.news import NewsItem, SocialPost
+from quantumtrade.marketdata.information import InformationUnavailable
+from quantumtrade.ml.sentiment import SentimentResult, score_texts
+from quantumtrade.services._tasks import stop_if_cancelled
+from quantumtrade.services.container import Container
+from quantumtrade.services.market_feed import Lease, create_lease, market_channel
+from quantumtrade.services.sentiment import _views
+
+_log = logging.getLogger(__name__)
+NAMESPACE = uuid.UUID("6f1d3c52-6a8e-4c55-9d0b-5e2f7c1a9b40")
+MOVE = 0.1  # a sentiment message when the aggregate score moves this much
+FIRST_LOOK = timedelta(hours=1)  # how far back the first poll reads
+INSERT_CHUNK = 500
+
+
+def row_id(source: str, item_id: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"{source}:{item_id}")
+
+
+def news_message(item: NewsItem, result: SentimentResult, symbol: str) -> dict[str, Any]:
+    """The ``news`` WebSocket message of a story, for one of the symbols it names."""
+    return {"type": "news", "symbol": symbol, **_views.news_item(item, result)}
+
+
+def sentiment_message(view: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``sentiment`` WebSocket message of a symbol's new aggregate."""
+    return {
+        "type": "sentiment",
+        "symbol": view["symbol"],
+        "score": view["score"],
+        "label": view["label"],
+        "previous_score": None if previous is None else previous["score"],
+        "previous_label": None if previous is None else previous["label"],
+        "components": {name: part.get("score") for name, part in view["components"].items()},
+        "as_of": view["as_of"],
+    }
+
+
+async def store(container: Container, rows: Sequence[SentimentData]) -> int:
+    """Insert the rows not stored yet; return how many were new."""
+    added = 0
+    for lo in range(0, len(rows), INSERT_CHUNK):
+        chunk = rows[lo : lo + INSERT_CHUNK]
+        async with container.session_factory() as db:
+            ids = [row.id for row in chunk]
+            existing = set(
+                await db.scalars(sa.select(SentimentData.id).where(SentimentData.id.in_(ids)))
+            )
+            fresh = [row for row in chunk if row.id not in existing]
+            db.add_all(fresh)
+            await db.commit()
+            added += len(fresh)
+    return added
+
+
+def news_rows(items: Sequence[NewsItem], results: Sequence[SentimentResult]) -> list[SentimentData]:
+    rows = []
+    for item, result in zip(items, results, strict=True):
+        for symbol in item.symbols or (None,):
+            rows.append(
+                SentimentData(
+                    id=row_id("news", f"{item.id}:{symbol}"),
+                    time=item.created_at,
+                    symbol=symbol,
+                    source="news",
+                    score=result.score,
+                    magnitude=result.confidence,
+                    headline=item.headline,
+                    url=item.url,
+                    payload={"id": item.id, "label": result.label, "source": item.source},
+                )
+            )
+    return rows
+
+
+def social_rows(
+    posts: Sequence[SocialPost], results: Sequence[SentimentResult]
+) -> list[SentimentData]:
+    rows = []
+    for post, result in zip(posts, results, strict=True):
+        for symbol in post.symbols or (None,):
+            rows.append(
+                SentimentData(
+                    id=row_id("social", f"{post.id}:{symbol}"),
+                    time=post.created_at,
+                    symbol=symbol,
+                    source="social",
+                    score=result.score,
+                    magnitude=result.confidence,
+                    headline=post.text[:500],
+                    url=None,
+                    payload={"id": post.id, "label": result.label, "author": post.author},
+                )
+            )
+    return rows
+
+
+class SentimentWatch:
+    """Poll, score, store and push news; re-check aggregates; while holding the lease."""
+
+    def __init__(
+        self,
+        container: Container,
+        *,
+        poll_seconds: float,
+        check_seconds: float,
+        lease: Lease | None = None,
+    ) -> None:
+        self.container = container
+        self.poll_seconds = poll_seconds
+        self.check_seconds = check_seconds
+        self.lease = lease or create_lease(container, "sentiment_watch")
+        self.since: datetime | None = None
+        self.last_views: dict[str, dict[str, Any]] = {}
+        self.last_check: float | None = None
+        self.published = 0
+        self.last_error: str | None = None
+
+    async def poll(self) -> list[NewsItem]:
+        """Score, store and publish the stories and store the posts since the last poll."""
+        source = self.container.information
+        if source is None:
+            return []
+        now = self.container.clock.now()
+        since = self.since or now - FIRST_LOOK
+        if now <= since:
+            return []
+        items = await source.get_news(None, since, now)
+        names = {info.symbol: info.name for info in self.container.market.symbols()}
+        texts = [_views.news_text(i, names) for i in items]
+        results = await asyncio.to_thread(score_texts, texts)
+        await store(self.container, news_rows(items, results))
+        try:
+            posts = await source.get_social(None, since, now)
+        except InformationUnavailable:
+            posts = []
+        if posts:
+            texts = [_views.post_text(p, names) for p in posts]
+            scored = await asyncio.to_thread(score_texts, texts)
+            await store(self.container, social_rows(posts, scored))
+        for item, result in zip(items, results, strict=True):
+            for symbol in item.symbols:
+                await self.container.bus.publish(
+                    market_channel(symbol), news_message(item, result, symbol)
+                )
+                self.published += 1
+        self.since = now
+        return items
+
+    async def check(self, symbols: list[str] | None = None) -> list[dict[str, Any]]:
+        """Recompute each symbol's sentiment; store it, and publish the ones that moved."""
+        from quantumtrade.services import sentiment
+
+        wanted = symbols or [info.symbol for info in self.container.market.symbols()]
+        moved = []
+        rows = []
+        for symbol in wanted:
+            try:
+                await self.container.cache.delete(f"sentiment:symbol:{symbol}")
+                view = await sentiment.symbol_view(self.container, symbol)
+            except Exception as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                _log.exception("sentiment check failed for %s", symbol)
+                continue
+            rows.append(_aggregate_row(view))
+            previous = self.last_views.get(symbol)
+            self.last_views[symbol] = view
+            if (
+                previous is None
+                or previous["label"] != view["label"]
+                or abs(previous["score"] - view["score"]) >= MOVE
+            ):
+                message = sentiment_message(view, previous)
+                await self.container.bus.publish(market_channel(symbol), message)
+                moved.append(message)
+        if symbols is None:  # a full check also records the market's index
+            try:
+                market = await sentiment.market_view(self.container)
+                if market["index"] is not None:
+                    rows.append(_market_row(market))
+            except Exception as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                _log.exception("market sentiment check failed")
+        await store(self.container, rows)
+        return moved
+
+    async def run(self) -> None:
+        """Run until cancelled: poll (and check on schedule) while leading."""
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                if await self.lease.try_acquire():
+                    try:
+                        await self.poll()
+                        due = self.last_check is None or (
+                            loop.time() - self.last_check >= self.check_seconds
+                        )
+                        if due:
+                            self.last_check = loop.time()
+                            await self.check()
+                    except Exception as exc:
+                        self.last_error = f"{type(exc).__name__}: {exc}"
+                        _log.exception("sentiment watch failed")
+                stop_if_cancelled()
+                await asyncio.sleep(self.poll_seconds)
+        finally:
+            await self.lease.release()
+
+
+def _aggregate_row(view: dict[str, Any]) -> SentimentData:
+    as_of = datetime.fromisoformat(view["as_of"])
+    return SentimentData(
+        id=row_id("aggregate", f"{view['symbol']}:{view['as_of']}"),
+        time=as_of,
+        symbol=view["symbol"],
+        source="aggregate",
+        score=view["score"],
+        magnitude=None,
+        headline=None,
+        url=None,
+        payload={
+            "label": view["label"],
+            "weights": view["weights"],
+            "components": {name: part.get("score") for name, part in view["components"].items()},
+        },
+    )
+
+
+def _market_row(view: dict[str, Any]) -> SentimentData:
+    """The fear-and-greed index (0 to 100) as a row with no symbol."""
+    return SentimentData(
+        id=row_id("fear_greed", view["as_of"]),
+        time=datetime.fromisoformat(view["as_of"]),
+        symbol=None,
+        source="fear_greed",
+        score=view["index"],
+        magnitude=None,
+        headline=view["label"],
+        url=None,
+        payload={"components": view["components"], "unavailable": view["unavailable"]},
+    )
