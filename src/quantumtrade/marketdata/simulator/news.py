@@ -44,7 +44,7 @@ weekdays at their usual UTC hour (:data:`~.phrases.MACRO_HOURS`), tone drawn at 
 and a *market wrap* after every session whose equal-weighted close-to-close equity log return
 (without the stocks' own planted jumps) is at least :data:`LARGE_MARKET_MOVE` in size, published
 :data:`WRAP_DELAY_MINUTES` after the close. Wraps describe a move already in the price (they lag
-it); they predict nothing. Macro stories list no symbols.
+it); they predict nothing. Macro stories name the index funds (ETFs of no one sector: SPY).
 
 Everything is drawn per (source, day ordinal) with :func:`.events.event_rng` and its own tag,
 or per planted event, so any range returns exactly the stories of a longer range that fall in
@@ -182,7 +182,7 @@ def news_items(
     """Return the stories created in ``[start, end)``, oldest first.
 
     ``symbols=None`` returns every story: symbol, sector and market stories. With symbols,
-    only the stories that name at least one of them (market stories name none).
+    only the stories that name at least one of them (market stories name the index fund).
     """
     return [s.item for s in stories(source, symbols, start, end)]
 
@@ -225,6 +225,10 @@ def stories(
         ]
     if symbols is None:
         out += _macro_stories(engine, lo_ns, hi_ns)
+    elif any(_is_index(spec) for spec in specs):  # market stories are the index fund's news
+        out += [
+            s for s in _macro_stories(engine, lo_ns, hi_ns) if wanted.intersection(s.item.symbols)
+        ]
     out.sort(key=lambda s: (s.created_ns, s.item.id))
     return out
 
@@ -518,8 +522,14 @@ def _sector_stories(engine: Engine, sector: str, lo_ns: int, hi_ns: int) -> list
     return out
 
 
+def _is_index(spec: SymbolSpec) -> bool:
+    """A fund of the whole market (an ETF of no one sector): market stories name it."""
+    return spec.is_etf and spec.sector is None
+
+
 def _macro_stories(engine: Engine, lo_ns: int, hi_ns: int) -> list[Story]:
     lo_day, hi_day = _days(lo_ns, hi_ns)
+    index = tuple(s.symbol for s in engine.universe.specs if _is_index(s))
     out: list[Story] = []
     equities = [i for i, s in enumerate(engine.universe.specs) if s.asset_class == EQUITY]
     for day in range(max(lo_day - 1, 0), hi_day):
@@ -555,18 +565,20 @@ def _macro_stories(engine: Engine, lo_ns: int, hi_ns: int) -> list[Story]:
                         created,
                         ph.fill(head, slots),
                         [ph.fill(summary, slots)],
-                        (),
+                        index,
                         truth,
                         u[j, 32],
                     )
                 )
-        wrap = _wrap(engine, equities, day, u[-1])
+        wrap = _wrap(engine, equities, day, u[-1], index)
         if wrap is not None:
             out.append(wrap)
     return [s for s in out if lo_ns <= s.created_ns < hi_ns]
 
 
-def _wrap(engine: Engine, equities: list[int], day: int, u: FloatArray) -> Story | None:
+def _wrap(
+    engine: Engine, equities: list[int], day: int, u: FloatArray, index: tuple[str, ...]
+) -> Story | None:
     """Return the market wrap of session ``day`` if the market moved by a large amount."""
     calendar = engine.calendar
     if not equities or not len(calendar.session_ordinals(EQUITY, day, day + 1)):
@@ -606,7 +618,7 @@ def _wrap(engine: Engine, equities: list[int], day: int, u: FloatArray) -> Story
     headline = ph.fill(_pick(ph.HEADLINES[kind], u[5]), slots)
     summary = [ph.fill(_pick(ph.SUMMARIES[kind], u[6]), slots)]
     truth = NewsTruth("market_wrap", sign * min(1.0, strength), None, noise=False)
-    return _story(engine.seed, ("wrap", day), created, headline, summary, (), truth, u[32])
+    return _story(engine.seed, ("wrap", day), created, headline, summary, index, truth, u[32])
 
 
 # -- helpers -----------------------------------------------------------------------------------
