@@ -379,7 +379,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        larger={datasets_router.UPLOAD_PATH: settings.max_upload_bytes},
+        larger={
+            datasets_router.UPLOAD_PATH: settings.max_upload_bytes,
+            sentiment_router.ANALYZE_PATH: sentiment_router.ANALYZE_MAX_BYTES,
+        },
     )
     if settings.rate_limit_enabled:
         limiter = RateLimiter(

@@ -21,9 +21,16 @@ from quantumtrade.api.schemas.sentiment import (
     SymbolOptionsFlow,
     SymbolSentiment,
 )
+from quantumtrade.ml.sentiment import MAX_TEXT_CHARS
 from quantumtrade.services import sentiment
 
 router = APIRouter(tags=["sentiment"], responses=ERROR_RESPONSES)
+
+ANALYZE_PATH = "/api/sentiment/analyze"
+# The body of a request at the limits: 1,000 texts of 5,000 characters, each character
+# JSON-escaped at worst as a surrogate pair (12 bytes: an emoji sent ASCII-only), plus the
+# list's punctuation.
+ANALYZE_MAX_BYTES = sentiment.MAX_ANALYZE_TEXTS * (MAX_TEXT_CHARS * 12 + 8) + 1024
 
 Limit = Annotated[
     int, Query(ge=1, le=sentiment.MAX_LIMIT, description="How many items, newest first.")
@@ -49,7 +56,7 @@ async def get_market(container: ContainerDep) -> dict[str, Any]:
 
 
 @router.post(
-    "/api/sentiment/analyze",
+    ANALYZE_PATH,
     response_model=AnalyzeResponse,
     summary="Score your texts: score, label, confidence and cues for each",
     responses={
