@@ -94,7 +94,9 @@ async def test_unknown_symbols_are_listed_and_nothing_is_subscribed(
         reply = await recv_json(ws)
         assert reply["type"] == "error" and reply["code"] == "unknown_symbols"
         assert reply["details"] == {"symbols": ["NOPE", "ZZZZ"]}
-        await ws.send(json.dumps({"type": "subscribe", "symbols": ["AAPL"], "channels": ["news"]}))
+        await ws.send(
+            json.dumps({"type": "subscribe", "symbols": ["AAPL"], "channels": ["gossip"]})
+        )
         assert (await recv_json(ws))["code"] == "unknown_channels"
         await ws.close()
 
