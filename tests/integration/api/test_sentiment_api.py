@@ -291,3 +291,16 @@ async def test_watch_stores_aggregates_and_pushes_sentiment_when_it_moves(
     assert [m["symbol"] for m in moved] == ["AAPL"]  # the first view always counts as a move
     assert message.data["type"] == "sentiment" and message.data["previous_score"] is None
     assert await watch.check(["AAPL"]) == []  # the same clock: the same view, no move
+    async with container.session_factory() as db:
+        import sqlalchemy as sa
+
+        stored = (
+            await db.execute(
+                sa.select(SentimentData.source, SentimentData.score).where(
+                    SentimentData.symbol == "AAPL",
+                    SentimentData.source.in_(("aggregate", "insider", "options")),
+                )
+            )
+        ).all()
+    assert sorted(source for source, _ in stored) == ["aggregate", "insider", "options"]
+    assert dict(stored)["aggregate"] == pytest.approx(message.data["score"])

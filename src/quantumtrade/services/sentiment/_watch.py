@@ -4,9 +4,10 @@ One replica leads (a lease, as the regime watch does). Every ``poll_seconds`` it
 stories published since its last look, scores them, stores them in ``sentiment_data`` (source
 ``news``) and sends a ``news`` message on the market channel of each symbol a story names;
 the WebSocket hub passes it to that symbol's ``news`` subscribers. Every ``check_seconds`` it
-recomputes each symbol's sentiment, stores the aggregate and its components (source
-``aggregate``) and the market's fear-and-greed index (source ``fear_greed``), and sends a
-``sentiment`` message when the label changed or the score moved by :data:`MOVE` or more.
+recomputes each symbol's sentiment, stores the aggregate (source ``aggregate``), the insider
+and options summaries (sources ``insider`` and ``options``) and the market's fear-and-greed
+index (source ``fear_greed``), and sends a ``sentiment`` message when the label changed or
+the score moved by :data:`MOVE` or more.
 Social posts of the period are stored too (source ``social``).
 
 Rows get ids derived from the item's id (UUID 5), so a story seen twice, by two replicas or
@@ -189,7 +190,7 @@ class SentimentWatch:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 _log.exception("sentiment check failed for %s", symbol)
                 continue
-            rows.append(_aggregate_row(view))
+            rows += _view_rows(view)
             previous = self.last_views.get(symbol)
             self.last_views[symbol] = view
             if (
@@ -234,8 +235,36 @@ class SentimentWatch:
             await self.lease.release()
 
 
-def _aggregate_row(view: dict[str, Any]) -> SentimentData:
+# Components stored as rows of their own, with their figures: the tone components are
+# stored item by item (sources news and social) as the watch polls.
+SUMMARY_COMPONENTS = ("insider", "options")
+
+
+def _view_rows(view: dict[str, Any]) -> list[SentimentData]:
+    """The aggregate of a symbol's view, and its insider and options summaries, as rows."""
     as_of = datetime.fromisoformat(view["as_of"])
+    rows = [_aggregate_row(view, as_of)]
+    for name in SUMMARY_COMPONENTS:
+        part = view["components"][name]
+        if part.get("score") is None:
+            continue
+        rows.append(
+            SentimentData(
+                id=row_id(name, f"{view['symbol']}:{view['as_of']}"),
+                time=as_of,
+                symbol=view["symbol"],
+                source=name,
+                score=part["score"],
+                magnitude=None,
+                headline=None,
+                url=None,
+                payload={k: v for k, v in part.items() if k not in ("score", "status")},
+            )
+        )
+    return rows
+
+
+def _aggregate_row(view: dict[str, Any], as_of: datetime) -> SentimentData:
     return SentimentData(
         id=row_id("aggregate", f"{view['symbol']}:{view['as_of']}"),
         time=as_of,
