@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 import torch
+from bench_regime import cpu_model, cpu_reference
 
 from quantumtrade.domain.clock import FixedClock
 from quantumtrade.marketdata.simulator import SimulatedMarket
@@ -44,28 +45,6 @@ SEED = 7
 PLANTED_K = 0.5  # signal strength of the planted series
 N_FEATURES = 25  # columns of the synthetic series, like the feature table
 MODELS = {**BASELINES, "logit": LogisticModel, "lstm": LstmModel}
-
-
-def cpu_reference() -> float:
-    """Return the seconds a fixed pure-Python loop takes (best of 3): the machine's speed."""
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        total = 0
-        for i in range(3_000_000):
-            total += i * i % 7
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def cpu_model() -> str:
-    try:
-        for line in open("/proc/cpuinfo").read().splitlines():  # noqa: PTH123, SIM115
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def simulated(symbol: str | None, years: int) -> tuple[str, pd.DataFrame, pd.Series]:

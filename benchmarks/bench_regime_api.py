@@ -65,22 +65,29 @@ async def run(base: str, requests: int, clients: int) -> None:
             response = await client.get(f"/api/regime/{symbol}")
             assert response.status_code == 200, response.text
             print(f"  {symbol:8} {1000 * (time.perf_counter() - start):8.1f} ms")
-        latencies: list[float] = []
+        print(
+            "warm: " + await warm(client, [f"/api/regime/{s}" for s in SYMBOLS], requests, clients)
+        )
 
-        async def worker(n: int) -> None:
-            for i in range(n):
-                symbol = SYMBOLS[i % len(SYMBOLS)]
-                start = time.perf_counter()
-                response = await client.get(f"/api/regime/{symbol}")
-                latencies.append(time.perf_counter() - start)
-                assert response.status_code == 200, response.text
 
-        start = time.perf_counter()
-        await asyncio.gather(*(worker(requests // clients) for _ in range(clients)))
-        elapsed = time.perf_counter() - start
+async def warm(client: httpx.AsyncClient, paths: list[str], requests: int, clients: int) -> str:
+    """GET ``paths`` in turn ``requests`` times from ``clients`` concurrent clients; return the
+    rate and the latency percentiles."""
+    latencies: list[float] = []
+
+    async def worker(n: int) -> None:
+        for i in range(n):
+            start = time.perf_counter()
+            response = await client.get(paths[i % len(paths)])
+            latencies.append(time.perf_counter() - start)
+            assert response.status_code == 200, response.text
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker(requests // clients) for _ in range(clients)))
+    elapsed = time.perf_counter() - start
     cuts = statistics.quantiles(latencies, n=100)
-    print(
-        f"warm: {len(latencies)} requests, {clients} clients, {len(latencies) / elapsed:.0f} req/s,"
+    return (
+        f"{len(latencies)} requests, {clients} clients, {len(latencies) / elapsed:.0f} req/s,"
         f" p50 {1000 * cuts[49]:.1f} ms, p90 {1000 * cuts[89]:.1f} ms, p99 {1000 * cuts[98]:.1f} ms"
     )
 

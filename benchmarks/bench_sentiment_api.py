@@ -11,12 +11,10 @@ path, and prints p50/p90/p99 beside a CPU reference figure.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import statistics
 import time
 
 import httpx
-from bench_regime_api import machine, serve, wait_ready
+from bench_regime_api import machine, serve, wait_ready, warm
 
 PATHS = (
     "/api/sentiment/market",
@@ -37,23 +35,7 @@ async def run(base: str, requests: int, clients: int) -> None:
             print(f"  {path:28} {1000 * (time.perf_counter() - start):8.1f} ms")
         print("warm:")
         for path in PATHS:
-            latencies: list[float] = []
-
-            async def worker(n: int, path: str = path, into: list[float] = latencies) -> None:
-                for _ in range(n):
-                    start = time.perf_counter()
-                    response = await client.get(path)
-                    into.append(time.perf_counter() - start)
-                    assert response.status_code == 200, response.text
-
-            start = time.perf_counter()
-            await asyncio.gather(*(worker(requests // clients) for _ in range(clients)))
-            elapsed = time.perf_counter() - start
-            cuts = statistics.quantiles(latencies, n=100)
-            print(
-                f"  {path:28} {len(latencies) / elapsed:6.0f} req/s, p50 {1000 * cuts[49]:.1f} ms,"
-                f" p90 {1000 * cuts[89]:.1f} ms, p99 {1000 * cuts[98]:.1f} ms"
-            )
+            print(f"  {path:28} " + await warm(client, [path], requests, clients))
 
 
 def main() -> None:

@@ -33,7 +33,6 @@ Pure code, no I/O. Each summary carries the figures traders read and a ``score``
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -42,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from quantumtrade.domain.insider import ROLES, InsiderTrade, Role
+from quantumtrade.domain.options import parse_occ_symbol
 
 INSIDER_WINDOW_DAYS = 90
 CLUSTER_DAYS = 10
@@ -49,7 +49,6 @@ CLUSTER_MIN_BUYERS = 3
 IV_LOOKBACK_DAYS = 252
 SKEW_TARGET_DAYS = 30
 NEUTRAL_PUT_CALL = 0.7
-_OCC = re.compile(r"^(?P<root>[A-Z.]{1,6})\s*(?P<ymd>\d{6})(?P<kind>[CP])(?P<strike>\d{8})$")
 
 
 # -- insider ----------------------------------------------------------------------------------
@@ -152,13 +151,8 @@ def _cluster(buys: Sequence[InsiderTrade], days: int, minimum: int) -> tuple[str
 
 def parse_occ(symbol: str) -> tuple[str, date, str, float]:
     """Return (root, expiry, "call"/"put", strike) of an OCC option symbol."""
-    match = _OCC.match(symbol.strip())
-    if match is None:
-        raise ValueError(f"not an OCC option symbol: {symbol!r}")
-    ymd = match["ymd"]
-    expiry = date(2000 + int(ymd[:2]), int(ymd[2:4]), int(ymd[4:]))
-    kind = "call" if match["kind"] == "C" else "put"
-    return match["root"], expiry, kind, int(match["strike"]) / 1000.0
+    contract = parse_occ_symbol(symbol)
+    return contract.underlying, contract.expiry, contract.kind, contract.strike
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,7 +66,7 @@ def information(container: Container) -> InformationSource:
 
 def company_names(container: Container) -> dict[str, str]:
     """Each symbol's company name, left out of the texts scored (a name is not a tone)."""
-    return {info.symbol: info.name for info in container.market.symbols() if info.name}
+    return _views.company_names(container.market.symbols())
 
 
 def source_name(container: Container, symbol: str | None) -> str:

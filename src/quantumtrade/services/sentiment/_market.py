@@ -31,7 +31,7 @@ from quantumtrade.ml.sentiment import score_texts
 from quantumtrade.ml.sentiment.aggregate import fear_greed
 from quantumtrade.ml.sentiment.signals import parse_occ
 from quantumtrade.services.container import Container
-from quantumtrade.services.sentiment._views import news_text, post_text
+from quantumtrade.services.sentiment._views import company_names, news_text, post_text
 
 MARKET_CACHE_SECONDS = 300.0
 HISTORY_DAYS = 30
@@ -147,7 +147,7 @@ async def _implied_vol(container: Container, now: datetime, days: pd.DatetimeInd
 async def _news_tone(container: Container, now: datetime, days: pd.DatetimeIndex) -> np.ndarray:
     start = days[0].to_pydatetime().replace(tzinfo=now.tzinfo)
     items = await _information(container).get_news(None, start, now)
-    names = {info.symbol: info.name for info in container.market.symbols()}
+    names = company_names(container.market.symbols())
     results = await asyncio.to_thread(score_texts, [news_text(i, names) for i in items])
     return _daily_mean([i.created_at for i in items], [r.score for r in results], days)
 
@@ -156,7 +156,7 @@ async def _social_tone(container: Container, now: datetime) -> np.ndarray:
     days = _days(now, SOCIAL_HISTORY_DAYS)
     start = days[0].to_pydatetime().replace(tzinfo=now.tzinfo)
     posts = await _information(container).get_social(None, start, now)
-    names = {info.symbol: info.name for info in container.market.symbols()}
+    names = company_names(container.market.symbols())
     results = await asyncio.to_thread(score_texts, [post_text(p, names) for p in posts])
     return _daily_mean([p.created_at for p in posts], [r.score for r in results], days)
 

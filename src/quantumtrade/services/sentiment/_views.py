@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -10,8 +10,14 @@ from typing import Any
 import numpy as np
 
 from quantumtrade.domain.news import NewsItem, SocialPost
+from quantumtrade.marketdata.source import SymbolInfo
 from quantumtrade.ml.sentiment import SentimentResult, label_for, without_names
 from quantumtrade.ml.sentiment.signals import InsiderSummary, OptionsSummary
+
+
+def company_names(infos: Iterable[SymbolInfo]) -> dict[str, str]:
+    """Each symbol's company name, left out of the texts scored (a name is not a tone)."""
+    return {info.symbol: info.name for info in infos if info.name}
 
 
 def news_text(item: NewsItem, names: Mapping[str, str] | None = None) -> str:

@@ -81,46 +81,44 @@ async def store(container: Container, rows: Sequence[SentimentData]) -> int:
     return added
 
 
-def news_rows(items: Sequence[NewsItem], results: Sequence[SentimentResult]) -> list[SentimentData]:
+def _item_rows(
+    source: str,
+    scored: Sequence[tuple[NewsItem | SocialPost, SentimentResult]],
+) -> list[SentimentData]:
+    """One row per scored item and symbol it names (one with no symbol if it names none)."""
     rows = []
-    for item, result in zip(items, results, strict=True):
+    for item, result in scored:
+        if isinstance(item, NewsItem):
+            headline, url = item.headline, item.url
+            extra = {"source": item.source}
+        else:
+            headline, url = item.text[:500], None
+            extra = {"author": item.author}
         for symbol in item.symbols or (None,):
             rows.append(
                 SentimentData(
-                    id=row_id("news", f"{item.id}:{symbol}"),
+                    id=row_id(source, f"{item.id}:{symbol}"),
                     time=item.created_at,
                     symbol=symbol,
-                    source="news",
+                    source=source,
                     score=result.score,
                     magnitude=result.confidence,
-                    headline=item.headline,
-                    url=item.url,
-                    payload={"id": item.id, "label": result.label, "source": item.source},
+                    headline=headline,
+                    url=url,
+                    payload={"id": item.id, "label": result.label, **extra},
                 )
             )
     return rows
+
+
+def news_rows(items: Sequence[NewsItem], results: Sequence[SentimentResult]) -> list[SentimentData]:
+    return _item_rows("news", list(zip(items, results, strict=True)))
 
 
 def social_rows(
     posts: Sequence[SocialPost], results: Sequence[SentimentResult]
 ) -> list[SentimentData]:
-    rows = []
-    for post, result in zip(posts, results, strict=True):
-        for symbol in post.symbols or (None,):
-            rows.append(
-                SentimentData(
-                    id=row_id("social", f"{post.id}:{symbol}"),
-                    time=post.created_at,
-                    symbol=symbol,
-                    source="social",
-                    score=result.score,
-                    magnitude=result.confidence,
-                    headline=post.text[:500],
-                    url=None,
-                    payload={"id": post.id, "label": result.label, "author": post.author},
-                )
-            )
-    return rows
+    return _item_rows("social", list(zip(posts, results, strict=True)))
 
 
 class SentimentWatch:
@@ -154,7 +152,7 @@ class SentimentWatch:
         if now <= since:
             return []
         items = await source.get_news(None, since, now)
-        names = {info.symbol: info.name for info in self.container.market.symbols()}
+        names = _views.company_names(self.container.market.symbols())
         texts = [_views.news_text(i, names) for i in items]
         results = await asyncio.to_thread(score_texts, texts)
         await store(self.container, news_rows(items, results))

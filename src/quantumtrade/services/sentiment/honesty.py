@@ -38,7 +38,7 @@ from quantumtrade.marketdata.simulator import SimulatedMarket
 from quantumtrade.marketdata.simulator.events import is_control
 from quantumtrade.ml.sentiment import SentimentResult, score_texts
 from quantumtrade.ml.sentiment.aggregate import InformationCoefficient, information_coefficient
-from quantumtrade.services.sentiment._views import news_text, post_text
+from quantumtrade.services.sentiment._views import company_names, news_text, post_text
 
 INSIDER_HORIZON = 15  # sessions: the leak comes 2 to 15 sessions before the announcement
 
@@ -62,10 +62,6 @@ class GroupIC:
 def signal_of(result: SentimentResult) -> float:
     """A text's signal: its score, or 0 when the scorer calls it neutral (no view is no view)."""
     return 0.0 if result.label == "neutral" else result.score
-
-
-def company_names(market: SimulatedMarket) -> dict[str, str]:
-    return {info.symbol: info.name for info in market.symbols()}
 
 
 def split_symbols(market: SimulatedMarket, symbols: Sequence[str]) -> dict[str, list[str]]:
@@ -222,7 +218,7 @@ def news_reaction(
     """
     from quantumtrade.marketdata.simulator.news import stories
 
-    names = company_names(market)
+    names = company_names(market.symbols())
 
     def items_of(symbol: str) -> list[TextItem]:
         own = [s for s in stories(market, [symbol], start, end) if s.item.symbols == (symbol,)]
@@ -282,7 +278,7 @@ def social_lead(
     """
     from quantumtrade.marketdata.simulator.social import posts
 
-    names = company_names(market)
+    names = company_names(market.symbols())
 
     def items_of(symbol: str) -> list[TextItem]:
         own = [p for p in posts(market, [symbol], start, end) if p.post.symbols == (symbol,)]
