@@ -39,6 +39,7 @@ NAMESPACE = uuid.UUID("6f1d3c52-6a8e-4c55-9d0b-5e2f7c1a9b40")
 MOVE = 0.1  # a sentiment message when the aggregate score moves this much
 FIRST_LOOK = timedelta(hours=1)  # how far back the first poll reads
 INSERT_CHUNK = 500
+FIRST_CHECK_SECONDS = 30.0
 
 
 def row_id(source: str, item_id: str) -> uuid.UUID:
@@ -138,7 +139,7 @@ class SentimentWatch:
         self.lease = lease or create_lease(container, "sentiment_watch")
         self.since: datetime | None = None
         self.last_views: dict[str, dict[str, Any]] = {}
-        self.last_check: float | None = None
+        self.last_check: float | None = None  # loop time of the last full check
         self.published = 0
         self.last_error: str | None = None
 
@@ -213,15 +214,17 @@ class SentimentWatch:
     async def run(self) -> None:
         """Run until cancelled: poll (and check on schedule) while leading."""
         loop = asyncio.get_running_loop()
+        # The first full check (every symbol's view and the market index) waits a little: a
+        # server that is starting has better things to do.
+        self.last_check = (
+            loop.time() - self.check_seconds + min(self.check_seconds, FIRST_CHECK_SECONDS)
+        )
         try:
             while True:
                 if await self.lease.try_acquire():
                     try:
                         await self.poll()
-                        due = self.last_check is None or (
-                            loop.time() - self.last_check >= self.check_seconds
-                        )
-                        if due:
+                        if loop.time() - self.last_check >= self.check_seconds:
                             self.last_check = loop.time()
                             await self.check()
                     except Exception as exc:
