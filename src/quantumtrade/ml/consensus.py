@@ -36,7 +36,8 @@ mean magnitude of the others), :meth:`Consensus.decide`:
 
 - expected return ``p * win - (1 - p) * loss``; the *edge* of a trade is its expected return
   (negated for a short) minus the round-trip ``cost``; the decision is ``hold`` when the better
-  side's edge is below ``threshold``;
+  side's edge is below ``threshold``, and always when no model carries weight (no view: the
+  sizes of past moves alone are not a forecast);
 - size: fractional Kelly, ``kelly_fraction * (q * b - (1 - q)) / b`` with ``q`` the probability
   the trade's side wins and ``b`` the payoff ratio net of cost (``(win - cost) / (loss + cost)``
   for a buy, the inverse roles for a sell), capped at ``max_position_fraction`` of equity; with
@@ -308,7 +309,8 @@ class Consensus:
             )
             for name in probs
         )
-        if edge < threshold or kelly <= 0:
+        no_view = not any(w > 0 for w in self.weights.values())
+        if no_view or edge < threshold or kelly <= 0:
             return Decision(
                 "hold", p, max(p, 1.0 - p), expected, edge, self.horizon, 0.0, None, None, votes
             )
