@@ -32,7 +32,7 @@ from quantumtrade.db.timeseries import (
 )
 
 MODEL_TABLES = set(Base.metadata.tables)
-HEAD = "0004"
+HEAD = "0005"
 
 
 def _month(moment: datetime, ahead: int) -> datetime:

@@ -2,6 +2,8 @@
 
 from quantumtrade.db.models.analytics import (
     AIDecision,
+    AIJob,
+    AIModel,
     BacktestDataset,
     BacktestResult,
     PerformanceMetric,
@@ -28,6 +30,8 @@ from quantumtrade.db.models.trading import (
 
 __all__ = [
     "AIDecision",
+    "AIJob",
+    "AIModel",
     "Alert",
     "AuthSession",
     "BacktestDataset",

@@ -30,8 +30,74 @@ class AIDecision(Base):
     executed: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     order_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     created_at: Mapped[datetime] = created_at()
+    # The forecast behind the action, the bar it was made at, and until when it may be executed.
+    horizon: Mapped[int | None] = mapped_column(sa.Integer)
+    probability_up: Mapped[float | None] = mapped_column(sa.Float)
+    expected_return: Mapped[float | None] = mapped_column(sa.Float)
+    size_fraction: Mapped[float | None] = mapped_column(sa.Float)
+    stop_price: Mapped[Decimal | None] = mapped_column(Money())
+    target_price: Mapped[Decimal | None] = mapped_column(Money())
+    bar_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    portfolio_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The realised log return over the horizon, once the horizon has passed.
+    outcome_return: Mapped[float | None] = mapped_column(sa.Float)
+    outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (sa.Index("ix_ai_decisions_symbol_time", "symbol", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_ai_decisions_symbol_time", "symbol", "created_at"),
+        sa.Index("ix_ai_decisions_open_outcomes", "outcome_at", "bar_time"),
+    )
+
+
+class AIModel(Base):
+    """A trained, calibrated model version of one symbol and horizon: the registry's row.
+
+    ``artefact`` holds the fitted model (pickled); ``content_hash`` identifies its fitted state,
+    so the same seed and data give the same hash on every replica.
+    """
+
+    __tablename__ = "ai_models"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    symbol: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    horizon: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    content_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    feature_version: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    features: Mapped[list[str]] = mapped_column(JSONType, nullable=False)
+    config: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+    artefact: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False)
+    train_seconds: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    created_at: Mapped[datetime] = created_at()
+
+    __table_args__ = (
+        sa.UniqueConstraint("symbol", "horizon", "name", "version", name="uq_ai_models_version"),
+    )
+
+
+class AIJob(Base):
+    """A model training or evaluation run in the background, and its result."""
+
+    __tablename__ = "ai_jobs"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="queued")
+    progress: Mapped[float] = mapped_column(sa.Float, nullable=False, default=0.0)
+    params: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = created_at()
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class BacktestResult(Base):
