@@ -128,6 +128,7 @@ def build_settings(
         "gc_tuning": False,  # process-wide: tests start many apps in one process
         "regime_watch_enabled": False,  # fits a model per symbol: tests call check() instead
         "sentiment_watch_enabled": False,  # reads the whole information world: tests call it
+        "ai_watch_enabled": False,  # trains every symbol's models: tests train what they use
     }
     values.update(overrides)
     return load_settings(**values)

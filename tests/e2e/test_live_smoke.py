@@ -480,6 +480,16 @@ async def create_resources(client: Recorder, session_id: str) -> dict[str, str]:
         assert time.monotonic() < deadline, f"backtest still {run['status']}: {run}"
         await asyncio.sleep(0.2)
     assert run["status"] == "completed", run
+    training = await client.json(
+        "POST", "/api/ai/models/train", (202,), json={"symbol": "AAPL", "models": ["drift"]}
+    )
+    while True:
+        job = await client.json("GET", f"/api/ai/jobs/{training['id']}")
+        if job["status"] in ("completed", "failed"):
+            break
+        assert time.monotonic() < deadline + BACKTEST_TIMEOUT_SECONDS, f"training: {job}"
+        await asyncio.sleep(0.2)
+    assert job["status"] == "completed", job
     return {
         "portfolio_id": portfolio["id"],
         "order_id": order["id"],
@@ -489,6 +499,8 @@ async def create_resources(client: Recorder, session_id: str) -> dict[str, str]:
         "backtest_id": accepted["id"],
         "session_id": session_id,
         "symbols": QUOTE_SYMBOLS,
+        "job_id": job["id"],
+        "model_id": job["result"]["models"][0]["id"],
     }
 
 

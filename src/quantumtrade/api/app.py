@@ -25,6 +25,7 @@ from quantumtrade.api.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from quantumtrade.api.routers import ai as ai_router
 from quantumtrade.api.routers import alerts as alerts_router
 from quantumtrade.api.routers import auth as auth_router
 from quantumtrade.api.routers import backtests as backtests_router
@@ -55,6 +56,7 @@ from quantumtrade.marketdata.simulator.source import SimulatedMarket
 from quantumtrade.marketdata.source import SymbolInfo
 from quantumtrade.services import realtime
 from quantumtrade.services._tasks import stop_if_cancelled
+from quantumtrade.services.ai._watch import AiWatch
 from quantumtrade.services.backtests import BacktestRunner
 from quantumtrade.services.container import Container
 from quantumtrade.services.notifier import OutboxNotifier
@@ -285,6 +287,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                     log.warning("background job did not stop in time", job=task.get_name())
             with contextlib.suppress(Exception):
                 await backtest_runner.shutdown()  # unfinished runs are marked failed
+            for close in container.closers:
+                with contextlib.suppress(Exception):
+                    await close()
             with contextlib.suppress(Exception):
                 await sink.flush(container.session_factory)
             logging.getLogger().removeHandler(sink)
@@ -319,6 +324,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     if settings.sentiment_watch_enabled:
         container.add_background_job("sentiment_watch", sentiment_watch.run)
+    ai_watch = AiWatch(container, interval_seconds=settings.ai_watch_minutes * 60)
+    if settings.ai_watch_enabled:
+        container.add_background_job("ai_watch", ai_watch.run)
 
     app = FastAPI(
         title="QuantumTrade API",
@@ -342,6 +350,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.risk_monitor = monitor
     app.state.regime_watch = regime_watch
     app.state.sentiment_watch = sentiment_watch
+    app.state.ai_watch = ai_watch
     app.state.backtests = backtest_runner
     install_error_handlers(app)
     # Routers are matched in this order, route by route: the busiest paths (orders) go first.
@@ -356,6 +365,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(datasets_router.router)  # before /api/backtest/{id}
     app.include_router(regime_router.router)
     app.include_router(sentiment_router.router)
+    app.include_router(ai_router.router)
     app.include_router(backtests_router.router)
     app.include_router(ws_router.router)
 
@@ -382,6 +392,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         larger={
             datasets_router.UPLOAD_PATH: settings.max_upload_bytes,
             sentiment_router.ANALYZE_PATH: sentiment_router.ANALYZE_MAX_BYTES,
+            ai_router.EVALUATE_PATH: ai_router.EVALUATE_MAX_BYTES,
         },
     )
     if settings.rate_limit_enabled:

@@ -136,6 +136,26 @@ class Settings(BaseSettings):
     sentiment_watch_enabled: bool = True
     sentiment_poll_seconds: float = Field(default=15.0, gt=0, le=3600)
     sentiment_check_minutes: float = Field(default=15.0, gt=0, le=1440)
+    # AI decisions (see README "AI decisions"): one replica trains every symbol's models for
+    # the default horizon at start-up, retrains them every ai_retrain_hours, records the
+    # outcome of each decision once its horizon has passed, and pushes fresh decisions.
+    ai_watch_enabled: bool = True
+    ai_watch_minutes: float = Field(default=15.0, gt=0, le=1440)
+    ai_retrain_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    ai_history_days: int = Field(default=2200, ge=400, le=20_000)  # daily bars trained on
+    ai_default_horizon: int = Field(default=1, ge=1, le=20)
+    ai_horizons: list[int] = Field(default_factory=lambda: [1, 5, 20])  # each a model set
+    ai_decision_ttl_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    ai_seed: int = Field(default=0, ge=0)
+    ai_train_workers: int = Field(default=1, ge=1, le=64)  # training processes of a replica
+    ai_gbm_trees: int = Field(default=200, ge=1, le=5000)
+    ai_lstm_epochs: int = Field(default=30, ge=0, le=500)
+    ai_min_train_bars: int = Field(default=500, ge=100, le=10_000)
+    ai_folds: int = Field(default=5, ge=2, le=20)
+    ai_cost: float = Field(default=0.001, ge=0, le=0.1)  # round trip, as a fraction
+    ai_edge_threshold: float = Field(default=0.0, ge=0, le=0.1)
+    ai_kelly_fraction: float = Field(default=0.25, ge=0, le=1)
+    ai_max_position_fraction: float = Field(default=0.10, ge=0, le=1)
     # Per symbol or asset class: {"crypto": "alpaca", "AAPL": "simulator"}; default below.
     market_data_sources: dict[str, str] = Field(default_factory=dict)
     market_data_default_source: str | None = None

@@ -38,11 +38,18 @@ class Container:
     information: InformationSource | None = None
     health_checks: dict[str, HealthCheck] = field(default_factory=dict)
     background_jobs: dict[str, BackgroundJob] = field(default_factory=dict)
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # A service's per-app state (its tasks, pools), by the service's own key.
+    state: dict[str, Any] = field(default_factory=dict)
     started_monotonic: float = field(default_factory=time.monotonic)
 
     def register_health_check(self, name: str, check: HealthCheck) -> None:
         """Report a service's health under ``name`` in ``GET /api/health``."""
         self.health_checks[name] = check
+
+    def add_closer(self, close: Callable[[], Awaitable[None]]) -> None:
+        """Call ``close`` when the server stops (before the database and cache close)."""
+        self.closers.append(close)
 
     def add_background_job(self, name: str, job: BackgroundJob) -> None:
         """Run ``job`` for the server's lifetime (started after migrations, cancelled at exit)."""

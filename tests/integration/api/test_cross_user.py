@@ -50,6 +50,7 @@ ID_PARAMS = {
     "dataset_id": "dataset_not_found",
     "backtest_id": "backtest_not_found",
     "session_id": "session_not_found",
+    "job_id": "job_not_found",
 }
 
 # Routes whose path parameters name no user's resource: (method, path) -> why.
@@ -67,6 +68,12 @@ EXCLUDED = {
     ("GET", "/api/insider/{symbol:path}"): "a market symbol: public SEC filings",
     ("GET", "/api/options/{symbol:path}/chain"): "a market symbol: public option quotes",
     ("GET", "/api/options/{symbol:path}/flow"): "a market symbol: public option trades",
+    ("GET", "/api/ai/decision/{symbol:path}"): (
+        "a market symbol: the decision is made from public data; each caller gets their own row"
+    ),
+    ("GET", "/api/ai/models/{model_id}"): (
+        "the shared model registry: models are trained on public market data, not a user's"
+    ),
 }
 
 # A valid body for every route with an id in its path that takes one: B's call must get past
@@ -133,9 +140,19 @@ REFERENCES = {
     ("POST", "/api/regime/classify", "dataset_id"): Reference(
         "body", "dataset_id", {"mode": "filtered"}, "dataset_not_found"
     ),
+    ("POST", "/api/ai/evaluate", "dataset_id"): Reference(
+        "body", "dataset_id", {"horizon": 1}, "dataset_not_found"
+    ),
+    ("POST", "/api/ai/decision/execute", "decision_id"): Reference(
+        "body", "decision_id", {"qty": "1"}, "decision_not_found"
+    ),
 }
 
 REFERENCES_EXCLUDED = {
+    ("POST", "/api/ai/decision/execute", "portfolio_id"): (
+        "needs B's own executable decision first: test_ai_api executes B's decision into A's "
+        "portfolio and checks the 404 and that the decision stays unexecuted"
+    ),
     ("PATCH", "/api/orders/{order_id}", "client_order_id"): (
         "the replacement's new label, the caller's choice: the order in the path is what must "
         "be the caller's (the path matrix checks it); labels are unique per portfolio only"
@@ -299,10 +316,12 @@ class World:
         its legs; alerts, backtests with their results, datasets and live sessions."""
         paths = ["/api/portfolios", "/api/orders?status=all&limit=500", "/api/alerts"]
         paths += ["/api/backtests", "/api/backtest/datasets", "/api/auth/sessions"]
+        paths += ["/api/ai/decisions"]
         for portfolio_id in self.ids["portfolio_id"].values():
             paths += [f"/api/risk/limits/{portfolio_id}"]
             paths += [f"/api/portfolios/{portfolio_id}/{tail}" for tail in ("positions", "trades")]
         paths += [f"/api/backtest/{i}" for i in self.ids["backtest_id"].values()]
+        paths += [f"/api/ai/jobs/{i}" for i in self.ids["job_id"].values()]
         view = {}
         for path in paths:
             response = await self.client.get(path, headers=self.owner)
@@ -395,6 +414,17 @@ async def _populate(app: FastAPI, client: httpx.AsyncClient) -> World:
     optimization = _created(await client.post("/api/backtest/optimize", json=search, headers=a))
     for run_id in (backtest["id"], optimization["id"]):
         await _finished(client, a, run_id)
+    training = await client.post(
+        "/api/ai/models/train", json={"symbol": "AAPL", "models": ["drift"]}, headers=a
+    )
+    assert training.status_code == 202, training.text
+    for _ in range(600):  # finished, so A's view of it stays still
+        job = (await client.get(f"/api/ai/jobs/{training.json()['id']}", headers=a)).json()
+        if job["status"] in ("completed", "failed"):
+            break
+        await asyncio.sleep(0.1)
+    decision = await client.get("/api/ai/decision/AAPL", headers=a)
+    assert decision.status_code == 200, decision.text
 
     ids = {
         "portfolio_id": {"portfolio": pid},
@@ -413,6 +443,8 @@ async def _populate(app: FastAPI, client: httpx.AsyncClient) -> World:
             "other session": a_second["session_id"],
         },
         "client_order_id": {"resting limit order": resting["client_order_id"]},
+        "job_id": {"training job": training.json()["id"]},
+        "decision_id": {"decision": decision.json()["id"]},
     }
     return World(client=client, app=app, owner=a, ids=ids)
 
@@ -429,6 +461,11 @@ async def world(
         market_feed_enabled=False,
         paper_matching_enabled=False,
         risk_monitor_enabled=False,
+        ai_history_days=1100,  # small models: A's decision trains them
+        ai_min_train_bars=300,
+        ai_folds=3,
+        ai_gbm_trees=20,
+        ai_lstm_epochs=2,
     )
     app = create_app(settings, clock=FixedClock(NOW))
     transport = httpx.ASGITransport(

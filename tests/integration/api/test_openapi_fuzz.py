@@ -236,6 +236,16 @@ def bind_auth(schema: Any, seeded: Seeded) -> None:
     schema.auth(refresh_interval=None, retry_on=[])(Session)
 
 
+# Decisions train each symbol's models on first use: tiny ones keep the fuzzing quick.
+SMALL_AI_MODELS = {
+    "ai_history_days": 1100,
+    "ai_min_train_bars": 300,
+    "ai_folds": 3,
+    "ai_gbm_trees": 20,
+    "ai_lstm_epochs": 2,
+}
+
+
 # Real ids, drawn for a parameter of the name most of the time; the rest are generated.
 ID_PARAMETERS = {
     "portfolio_id": ("path", "query", "body"),
@@ -326,7 +336,9 @@ def run_schemathesis(bridge: LoopBridge, seeded: Seeded) -> Report:
 
 @pytest.mark.slow
 async def test_every_operation_keeps_its_contract(make_api: AppFactory) -> None:
-    async with make_api(paper_matching_enabled=False, risk_monitor_enabled=False) as (
+    async with make_api(
+        paper_matching_enabled=False, risk_monitor_enabled=False, **SMALL_AI_MODELS
+    ) as (
         app,
         client,
     ):

@@ -6,8 +6,8 @@ Client to server (JSON text frames):
 - ``{"type": "subscribe", "symbols": [...], "channels": [...]}``: market channels
   ``trades`` (sent as ``price``), ``quotes`` (``quote``) and ``bars`` (``bar``), all three when
   omitted, ``regime`` (``regime``: the symbol's market regime changed), ``news`` (``news``:
-  a story naming the symbol, scored) and ``sentiment`` (``sentiment``: the symbol's
-  aggregate sentiment moved); private
+  a story naming the symbol, scored), ``sentiment`` (``sentiment``: the symbol's
+  aggregate sentiment moved) and ``ai`` (``ai``: a new AI decision on the symbol); private
   channels ``orders``, ``fills``, ``alerts``, ``portfolio`` need auth
 - ``{"type": "unsubscribe", "symbols": [...], "channels": [...]}`` (neither: everything)
 - ``{"type": "ping"}`` (answered by ``pong``) and ``{"type": "pong"}`` (answers a server ping)
@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 DEFAULT_MARKET_CHANNELS = ("trades", "quotes", "bars")
-MARKET_CHANNELS = (*DEFAULT_MARKET_CHANNELS, "regime", "news", "sentiment")
+MARKET_CHANNELS = (*DEFAULT_MARKET_CHANNELS, "regime", "news", "sentiment", "ai")
 PRIVATE_CHANNELS = ("orders", "fills", "alerts", "portfolio", "backtests")
 CHANNEL_BY_TYPE = {
     "price": "trades",
@@ -34,6 +34,7 @@ CHANNEL_BY_TYPE = {
     "regime": "regime",
     "news": "news",
     "sentiment": "sentiment",
+    "ai": "ai",
 }
 CONFLATED_TYPES = frozenset({"price", "quote"})
 

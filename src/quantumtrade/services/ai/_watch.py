@@ -1,0 +1,86 @@
+"""The AI watch: one replica keeps every symbol's models trained and its decisions current.
+
+While it holds its lease, every ``AI_WATCH_MINUTES`` it records the outcomes of decisions
+whose horizon has passed, trains the models of symbols that have none (the universe at
+start-up, a few minutes for all of it on a small machine) or whose newest training is older
+than ``AI_RETRAIN_HOURS``, and refreshes each trained symbol's decision, which is pushed on
+its ``ai`` channel when it is new.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from quantumtrade.db.models import AIModel
+from quantumtrade.services._tasks import stop_if_cancelled
+from quantumtrade.services.container import Container
+from quantumtrade.services.market_feed import Lease, create_lease
+
+_log = logging.getLogger(__name__)
+FIRST_CHECK_SECONDS = 30.0
+
+
+class AiWatch:
+    """Train, retrain, decide and record outcomes on a schedule while leading."""
+
+    def __init__(
+        self, container: Container, *, interval_seconds: float, lease: Lease | None = None
+    ) -> None:
+        self.container = container
+        self.interval_seconds = interval_seconds
+        self.lease = lease or create_lease(container, "ai_watch")
+        self.trained = 0
+        self.resolved = 0
+        self.last_error: str | None = None
+
+    async def _stale(self, symbol: str, horizon: int) -> bool:
+        """Return whether ``symbol`` has no trained model or only ones older than the period."""
+        async with self.container.session_factory() as db:
+            newest = await db.scalar(
+                sa.select(sa.func.max(AIModel.created_at)).where(
+                    AIModel.symbol == symbol, AIModel.horizon == horizon
+                )
+            )
+        if newest is None:
+            return True
+        age = self.container.clock.now() - newest
+        return age > timedelta(hours=self.container.settings.ai_retrain_hours)
+
+    async def check(self, symbols: list[str] | None = None) -> None:
+        """Resolve outcomes, (re)train what is missing or old, refresh every decision."""
+        from quantumtrade.services import ai
+        from quantumtrade.services.ai import _registry
+
+        horizon = self.container.settings.ai_default_horizon
+        try:
+            self.resolved += await ai.resolve_outcomes(self.container)
+        except Exception as exc:
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            _log.exception("recording AI decision outcomes failed")
+        wanted = symbols or [info.symbol for info in self.container.market.symbols()]
+        for symbol in wanted:
+            try:
+                if await self._stale(symbol, horizon):
+                    await _registry.train(self.container, symbol, horizon)
+                    self.trained += 1
+                await ai.shared_decision(self.container, symbol, horizon)
+            except Exception as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                _log.warning("AI check of %s failed: %s", symbol, exc)
+            stop_if_cancelled()
+
+    async def run(self) -> None:
+        """Run until cancelled: check on schedule while leading."""
+        try:
+            await asyncio.sleep(min(self.interval_seconds, FIRST_CHECK_SECONDS))
+            while True:
+                if await self.lease.try_acquire():
+                    await self.check()
+                stop_if_cancelled()
+                await asyncio.sleep(self.interval_seconds)
+        finally:
+            await self.lease.release()
