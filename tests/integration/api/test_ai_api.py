@@ -21,6 +21,7 @@ import pytest
 from fastapi import FastAPI
 
 from quantumtrade.db.models import AIDecision
+from quantumtrade.domain.clock import FixedClock
 from quantumtrade.services import ai
 from quantumtrade.services.ai import _data
 from support import DEFAULT_NOW, assert_error, bearer, register
@@ -86,7 +87,8 @@ async def test_first_decision_trains_quick_models_and_names_the_pending_ones(
         assert 0 < body["size_fraction"] <= 0.10 and body["stop"] is not None
 
     again = (await client.get("/api/ai/decision/AAPL", headers=me)).json()
-    assert again["id"] == body["id"]  # the cached decision, stored once for this user
+    if again["models"]["ready"] == models["ready"]:  # no new model version in between
+        assert again["id"] == body["id"]  # the cached decision, stored once for this user
     other = (await client.get("/api/ai/decision/AAPL", headers=await _user(client))).json()
     assert other["id"] != body["id"]
     assert other["probability_up"] == body["probability_up"]
@@ -336,3 +338,72 @@ async def test_train_job_stores_a_version_with_its_hash(
         ),
         422,
     )
+
+
+async def test_the_watch_retrains_on_schedule_and_names_the_new_versions(
+    make_api: Any,
+) -> None:
+    clock = FixedClock(DEFAULT_NOW)
+    async with make_api(clock=clock, ai_retrain_hours=24, **SETTINGS) as (app, client):
+        me = await _user(client)
+        watch = app.state.ai_watch
+        await watch.check(["MSFT"])
+        first = (await client.get("/api/ai/decision/MSFT", headers=me)).json()
+        assert first["models"]["status"] == "complete"
+        await watch.check(["MSFT"])  # within the period: nothing retrains
+        page = await client.get("/api/ai/models", params={"symbol": "MSFT"}, headers=me)
+        assert {m["version"] for m in page.json()["items"]} == {1}
+
+        clock.advance(timedelta(days=3))  # new bars: the models are a day past due
+        await watch.check(["MSFT"])
+        page = await client.get(
+            "/api/ai/models", params={"symbol": "MSFT", "name": "gbm"}, headers=me
+        )
+        versions = sorted((m["version"], m["window"]["end"]) for m in page.json()["items"])
+        assert [v for v, _ in versions] == [1, 2] and versions[1][1] > versions[0][1]
+        later = (await client.get("/api/ai/decision/MSFT", headers=me)).json()
+        gbm = next(v for v in later["votes"] if v["model"] == "gbm")
+        assert gbm["version"] == 2 and later["bar_time"] > first["bar_time"]
+
+
+async def test_live_record_scores_each_model_on_resolved_decisions(
+    ai_api: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, client = ai_api
+    me = await _user(client)
+    container = app.state.container
+    await client.get("/api/ai/decision/AAPL", headers=me)
+    bars = await _data.bars(container, "AAPL")
+    close = bars["close"].to_numpy()
+    rows = []
+    for k in range(12, 2, -1):  # ten past bars; "rules" says up before every rise
+        up = close[-k + 1] > close[-k]
+        rows.append(
+            AIDecision(
+                id=uuid.uuid4(),
+                user_id=None,
+                symbol="AAPL",
+                action="hold",
+                confidence=0.5,
+                executed=False,
+                created_at=container.clock.now(),
+                horizon=1,
+                probability_up=0.5,
+                bar_time=bars.index[-k].to_pydatetime(),
+                model_votes={"votes": [{"model": "rules", "probability_up": 0.9 if up else 0.1}]},
+            )
+        )
+    async with container.session_factory() as db:
+        db.add_all(rows)
+        await db.commit()
+    assert await ai.resolve_outcomes(container) >= 10
+    page = await client.get(
+        "/api/ai/models", params={"symbol": "AAPL", "name": "rules"}, headers=me
+    )
+    detail = (
+        await client.get(f"/api/ai/models/{page.json()['items'][0]['id']}", headers=me)
+    ).json()
+    live = detail["live"]
+    assert live["decisions"] >= 10 and live["n"] >= 10
+    assert live["accuracy"] == 1.0 and live["brier"] == pytest.approx(0.01)
+    assert live["reliability"]

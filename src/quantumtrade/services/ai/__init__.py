@@ -133,17 +133,26 @@ async def ensure_models(
 # -- deciding ---------------------------------------------------------------------------------
 
 
-def _cache_key(symbol: str, horizon: int) -> str:
-    return f"ai:decision:{symbol}:{horizon}"
-
-
 async def shared_decision(container: Container, symbol: str, horizon: int) -> dict[str, Any]:
-    """Return the current decision of ``symbol`` (computed at most once per TTL)."""
-    view: dict[str, Any] = await container.cache.get_or_load(
-        _cache_key(symbol, horizon),
-        container.settings.ai_decision_ttl_seconds,
-        lambda: _compute(container, symbol, horizon),
-    )
+    """Return the current decision of ``symbol`` (computed at most once per TTL).
+
+    A cached decision is dropped when it has expired by the server's clock, or when a new
+    model version was stored (the registry drops it then).
+    """
+    key = _registry.decision_key(symbol, horizon)
+
+    async def load() -> dict[str, Any]:
+        view: dict[str, Any] = await container.cache.get_or_load(
+            key,
+            container.settings.ai_decision_ttl_seconds,
+            lambda: _compute(container, symbol, horizon),
+        )
+        return view
+
+    view = await load()
+    if datetime.fromisoformat(view["expires_at"]) <= container.clock.now():
+        await container.cache.delete(key)
+        view = await load()
     return view
 
 

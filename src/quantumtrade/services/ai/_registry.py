@@ -80,6 +80,11 @@ def _latest_key(symbol: str, horizon: int) -> str:
     return f"ai:latest:{symbol}:{horizon}"
 
 
+def decision_key(symbol: str, horizon: int) -> str:
+    """Return the cache key of ``symbol``'s current decision (dropped with each new version)."""
+    return f"ai:decision:{symbol}:{horizon}"
+
+
 async def training_now(container: Container, symbol: str, horizon: int) -> list[str]:
     """Return the models of ``symbol`` some replica is training now."""
     names = await container.cache.get_json(_training_key(symbol, horizon))
@@ -248,7 +253,9 @@ async def _insert(
             except IntegrityError:  # another replica stored this version first: look again
                 await db.rollback()
                 continue
-            await container.cache.delete(_latest_key(symbol, horizon))
+            await container.cache.delete(
+                _latest_key(symbol, horizon), decision_key(symbol, horizon)
+            )
             return row
     raise RuntimeError(f"could not store a version of {symbol} {name}")
 
