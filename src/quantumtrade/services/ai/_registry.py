@@ -116,7 +116,7 @@ def _train_on_dask(
 ) -> list[tuple[TrainedModel, float]]:
     """Train ``names`` on the Dask cluster; each result with its training seconds."""
     with compute.backend_from_address(address) as backend:
-        return backend.map(_timed_train, list(names), shared=shared)
+        return backend.map(timed_train, list(names), shared=shared)
 
 
 class _Pool:
@@ -162,7 +162,8 @@ def _training_data(
     return pipeline.training_data(bars, config, sentiment=tones)
 
 
-def _timed_train(shared: WalkForwardShared, name: str) -> tuple[TrainedModel, float]:
+def timed_train(shared: WalkForwardShared, name: str) -> tuple[TrainedModel, float]:
+    """Train ``name`` on the shared data (on any backend); return it and the seconds taken."""
     started = time.perf_counter()
     trained = pipeline.train_model(shared, name)
     return trained, time.perf_counter() - started
@@ -197,11 +198,11 @@ async def train(
             data = await asyncio.to_thread(_training_data, bars, config, tones)
         shared = WalkForwardShared(data=data, config=config)
         if in_pool:
-            results = [await pool.call(_timed_train, shared, n) for n in wanted]
+            results = [await pool.call(timed_train, shared, n) for n in wanted]
         elif backend and address:
             results = await asyncio.to_thread(_train_on_dask, shared, wanted, address)
         else:
-            results = [await asyncio.to_thread(_timed_train, shared, name) for name in wanted]
+            results = [await asyncio.to_thread(timed_train, shared, name) for name in wanted]
         rows = [await _store(container, symbol, horizon, t, seconds) for t, seconds in results]
         ready = await ready_models(container, symbol, horizon, fresh=True)
         if any(n in pipeline.FORECASTERS for n in ready):
