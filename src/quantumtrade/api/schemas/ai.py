@@ -168,6 +168,30 @@ class ExecuteResult(BaseModel):
 class ModelOut(BaseModel):
     """A model version in the registry."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "2d6f1c3a-9b8e-4f1a-8c2d-3e4f5a6b7c8d",
+                    "symbol": "AAPL",
+                    "horizon": 1,
+                    "name": "gbm",
+                    "kind": "forecaster",
+                    "version": 3,
+                    "content_hash": "9f2c0a5e" + "0" * 56,
+                    "feature_version": "1.3b6d2f10",
+                    "window": {
+                        "start": "2020-12-01T05:00:00+00:00",
+                        "end": "2026-12-04T05:00:00+00:00",
+                    },
+                    "train_seconds": 0.52,
+                    "created_at": "2026-12-05T14:00:00+00:00",
+                    "walk_forward": {"n": 740.0, "accuracy": 0.505, "brier": 0.2496, "ic": 0.021},
+                }
+            ]
+        }
+    )
+
     id: str
     symbol: str
     horizon: int
@@ -263,6 +287,23 @@ class EvaluateRequest(StrictModel):
 
 class EvaluationOut(BaseModel):
     """Walk-forward scores per model, for the consensus and for the naive baselines."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "bars": 2500,
+                    "tested_bars": 1130,
+                    "horizon": 1,
+                    "folds": 5,
+                    "models": {"gbm": {"n": 1130.0, "accuracy": 0.503, "brier": 0.2499}},
+                    "baselines": {"drift": {"n": 1130.0, "accuracy": 0.5, "brier": 0.2500}},
+                    "consensus": {"n": 1130.0, "accuracy": 0.5, "brier": 0.25, "abstained": 1.0},
+                    "config": {"horizon": 1, "n_splits": 5, "min_train": 500},
+                }
+            ]
+        }
+    )
 
     bars: int
     tested_bars: int
