@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from quantumtrade.db.models import AIDecision
 from quantumtrade.domain.clock import FixedClock
 from quantumtrade.services import ai
-from quantumtrade.services.ai import _data
+from quantumtrade.services.ai import _data, _registry
 from support import DEFAULT_NOW, assert_error, bearer, register
 
 SETTINGS = {
@@ -347,12 +347,23 @@ async def test_the_watch_retrains_on_schedule_and_names_the_new_versions(
     async with make_api(clock=clock, ai_retrain_hours=24, **SETTINGS) as (app, client):
         me = await _user(client)
         watch = app.state.ai_watch
+        container = app.state.container
+        horizon = container.settings.ai_default_horizon
+        # one model trained on request: the watch trains the others
+        await _registry.train(container, "MSFT", horizon, ["rules"], backend=False)
         await watch.check(["MSFT"])
         first = (await client.get("/api/ai/decision/MSFT", headers=me)).json()
         assert first["models"]["status"] == "complete"
+
+        async def registry() -> set[tuple[str, int]]:
+            page = await client.get(
+                "/api/ai/models", params={"symbol": "MSFT", "limit": 200}, headers=me
+            )
+            return {(m["name"], m["version"]) for m in page.json()["items"]}
+
+        trained = await registry()
         await watch.check(["MSFT"])  # within the period: nothing retrains
-        page = await client.get("/api/ai/models", params={"symbol": "MSFT"}, headers=me)
-        assert {m["version"] for m in page.json()["items"]} == {1}
+        assert await registry() == trained
 
         clock.advance(timedelta(days=3))  # new bars: the models are a day past due
         await watch.check(["MSFT"])
@@ -370,10 +381,11 @@ async def test_live_record_scores_each_model_on_resolved_decisions(
     ai_api: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
     app, client = ai_api
+    symbol = "DIS"  # no other test decides on it: the session's database is shared
     me = await _user(client)
     container = app.state.container
-    await client.get("/api/ai/decision/AAPL", headers=me)
-    bars = await _data.bars(container, "AAPL")
+    await client.get(f"/api/ai/decision/{symbol}", headers=me)
+    bars = await _data.bars(container, symbol)
     close = bars["close"].to_numpy()
     rows = []
     for k in range(12, 2, -1):  # ten past bars; "rules" says up before every rise
@@ -382,7 +394,7 @@ async def test_live_record_scores_each_model_on_resolved_decisions(
             AIDecision(
                 id=uuid.uuid4(),
                 user_id=None,
-                symbol="AAPL",
+                symbol=symbol,
                 action="hold",
                 confidence=0.5,
                 executed=False,
@@ -398,7 +410,7 @@ async def test_live_record_scores_each_model_on_resolved_decisions(
         await db.commit()
     assert await ai.resolve_outcomes(container) >= 10
     page = await client.get(
-        "/api/ai/models", params={"symbol": "AAPL", "name": "rules"}, headers=me
+        "/api/ai/models", params={"symbol": symbol, "name": "rules"}, headers=me
     )
     detail = (
         await client.get(f"/api/ai/models/{page.json()['items'][0]['id']}", headers=me)

@@ -16,6 +16,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from quantumtrade.db.models import AIModel
+from quantumtrade.ml import pipeline
 from quantumtrade.services._tasks import stop_if_cancelled
 from quantumtrade.services.container import Container
 from quantumtrade.services.market_feed import Lease, create_lease
@@ -37,18 +38,27 @@ class AiWatch:
         self.resolved = 0
         self.last_error: str | None = None
 
-    async def _stale(self, symbol: str, horizon: int) -> bool:
-        """Return whether ``symbol`` has no trained model or only ones older than the period."""
+    async def _due(self, symbol: str, horizon: int) -> list[str]:
+        """Return the models of ``symbol`` never trained or whose newest is older than the period.
+
+        Judged per model: a symbol with only some models (one trained on request, say) gets
+        the rest on the next check.
+        """
         async with self.container.session_factory() as db:
-            newest = await db.scalar(
-                sa.select(sa.func.max(AIModel.created_at)).where(
-                    AIModel.symbol == symbol, AIModel.horizon == horizon
-                )
+            rows = await db.execute(
+                sa.select(AIModel.name, sa.func.max(AIModel.created_at))
+                .where(AIModel.symbol == symbol, AIModel.horizon == horizon)
+                .group_by(AIModel.name)
             )
-        if newest is None:
-            return True
-        age = self.container.clock.now() - newest
-        return age > timedelta(hours=self.container.settings.ai_retrain_hours)
+            newest = {name: created for name, created in rows}
+        oldest_allowed = self.container.clock.now() - timedelta(
+            hours=self.container.settings.ai_retrain_hours
+        )
+        return [
+            name
+            for name in pipeline.MODEL_NAMES
+            if name not in newest or newest[name] < oldest_allowed
+        ]
 
     async def check(self, symbols: list[str] | None = None) -> None:
         """Resolve outcomes, (re)train what is missing or old, refresh every decision."""
@@ -64,8 +74,9 @@ class AiWatch:
         wanted = symbols or [info.symbol for info in self.container.market.symbols()]
         for symbol in wanted:
             try:
-                if await self._stale(symbol, horizon):
-                    await _registry.train(self.container, symbol, horizon)
+                due = await self._due(symbol, horizon)
+                if due:
+                    await _registry.train(self.container, symbol, horizon, due)
                     self.trained += 1
                 await ai.shared_decision(self.container, symbol, horizon)
             except Exception as exc:
