@@ -25,6 +25,7 @@ from quantumtrade.api.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from quantumtrade.api.routers import admin as admin_router
 from quantumtrade.api.routers import ai as ai_router
 from quantumtrade.api.routers import alerts as alerts_router
 from quantumtrade.api.routers import auth as auth_router
@@ -357,6 +358,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(orders_router.router)
     app.include_router(auth_router.router)
     app.include_router(system_router.router)
+    app.include_router(admin_router.router)
     app.include_router(market_router.router)
     app.include_router(alerts_router.router)
     app.include_router(portfolios_router.router)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantumtrade.api.middleware import client_ip
 from quantumtrade.core.settings import Settings
-from quantumtrade.domain.errors import Unauthenticated
+from quantumtrade.domain.errors import Forbidden, Unauthenticated
 from quantumtrade.services import auth
 from quantumtrade.services.container import Container
 from quantumtrade.services.trading.batch import OrderBatcher
@@ -71,6 +71,16 @@ async def get_principal(
 
 
 CurrentPrincipal = Annotated[auth.Principal, Depends(get_principal)]
+
+
+async def get_admin(principal: CurrentPrincipal) -> auth.Principal:
+    """Return the caller if their account has the admin role; refuse anyone else with 403."""
+    if principal.user.role != "admin":
+        raise Forbidden("This needs an administrator account.", code="admin_required")
+    return principal
+
+
+CurrentAdmin = Annotated[auth.Principal, Depends(get_admin)]
 
 
 def get_client(request: Request, settings: SettingsDep) -> auth.ClientInfo:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from http import HTTPStatus
 from typing import Any
 
@@ -110,8 +111,18 @@ async def _database_unavailable(_request: Request, exc: Exception) -> JSONRespon
     )
 
 
+_LOGGED = "_quantumtrade_logged"
+
+
+def mark_logged(exc: BaseException) -> None:
+    """Note that ``exc`` is logged already: one crash is one stored error record, not two."""
+    with contextlib.suppress(AttributeError, TypeError):
+        setattr(exc, _LOGGED, True)
+
+
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error", method=request.method, path=request.url.path, exc_info=exc)
+    if not getattr(exc, _LOGGED, False):
+        log.error("unhandled error", method=request.method, path=request.url.path, exc_info=exc)
     return error_response(500, "internal_error", "An internal error occurred.")
 
 

@@ -13,8 +13,12 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from quantumtrade.api.errors import error_response
-from quantumtrade.infra.logging import bind_request_context, clear_request_context
+from quantumtrade.api.errors import error_response, mark_logged
+from quantumtrade.infra.logging import (
+    bind_http_request,
+    bind_request_context,
+    clear_request_context,
+)
 from quantumtrade.infra.metrics import Metrics
 from quantumtrade.infra.ratelimit import RateLimiter
 from quantumtrade.infra.ratelimit import headers as rate_limit_headers
@@ -78,6 +82,7 @@ class RequestContextMiddleware:
         )
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         bind_request_context(request_id)
+        bind_http_request(scope["method"], str(scope.get("path", "")))
         started = time.perf_counter()
         status = 500
         response_started = False
@@ -93,8 +98,11 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         except Exception as exc:
-            log.error("unhandled error", path=scope.get("path"), exc_info=exc)
+            log.error(
+                "unhandled error", method=scope["method"], path=scope.get("path"), exc_info=exc
+            )
             if response_started:
+                mark_logged(exc)  # the server's own error handler sees it next
                 raise
             status = 500
             response = error_response(500, "internal_error", "An internal error occurred.")

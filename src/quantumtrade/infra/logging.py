@@ -6,7 +6,10 @@ secrets redacted, and the current request's ``request_id`` on every line. Run uv
 ``log_config=None`` so it keeps this configuration instead of installing its own handlers.
 
 :class:`SystemLogSink` queues error records; :meth:`SystemLogSink.run_writer` stores them in the
-``system_logs`` table in batches, off the logging caller's path.
+``system_logs`` table in batches, off the logging caller's path. Each row's ``context`` carries
+the record's fields, the request's method and path, and for an exception its traceback text
+(``exception``), type, frames (``stack``) and a ``fingerprint`` that groups repeats of one
+failure (:mod:`quantumtrade.infra.fingerprint`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from quantumtrade.core.settings import Settings
+from quantumtrade.infra.fingerprint import ExcInfo, describe
 
 REDACTED = "***"
 SENSITIVE_KEYS = frozenset({"authorization", "api_key", "cookie", "password", "secret", "token"})
@@ -59,6 +63,11 @@ _MAX_DEPTH = 6
 # Set while the sink writes, so records raised by the write itself are not queued again.
 _WRITING_SYSTEM_LOGS: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "quantumtrade_writing_system_logs", default=False
+)
+# The method and path of the request being served: kept with stored error records only, so the
+# console lines (which name them once, on the access line) stay as they are.
+_HTTP_REQUEST: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar(
+    "quantumtrade_http_request", default=None
 )
 # infra may import only core, so the sink writes through this Core view of the ORM table
 # quantumtrade.db.models.system.SystemLog rather than the class itself; a test keeps them in step.
@@ -102,9 +111,15 @@ def bind_request_context(request_id: str, **kw: Any) -> None:
     structlog.contextvars.bind_contextvars(request_id=request_id, **kw)
 
 
+def bind_http_request(method: str, path: str) -> None:
+    """Name the HTTP request being served, for the error records stored in this context."""
+    _HTTP_REQUEST.set((method, path))
+
+
 def clear_request_context() -> None:
     """Forget the fields bound for the current request."""
     structlog.contextvars.clear_contextvars()
+    _HTTP_REQUEST.set(None)
 
 
 def get_request_id() -> str | None:
@@ -338,16 +353,15 @@ def _json_safe(value: Any, depth: int = 0) -> Any:
         return object.__repr__(value)
 
 
-def _exception_text(record: logging.LogRecord, exc_info: Any) -> str | None:
-    if record.exc_text:
-        return record.exc_text
+def _exc_info(record: logging.LogRecord, exc_info: Any) -> ExcInfo | None:
+    """Return the record's exception as a (type, value, traceback) triple, if it has one."""
     info = record.exc_info or exc_info
     if info is True:
         info = sys.exc_info()
     elif isinstance(info, BaseException):
         info = (type(info), info, info.__traceback__)
-    if isinstance(info, tuple) and len(info) == 3 and info[0] is not None:
-        return "".join(traceback.format_exception(*info))
+    if isinstance(info, tuple) and len(info) == 3 and isinstance(info[1], BaseException):
+        return (type(info[1]), info[1], info[2])
     return None
 
 
@@ -359,15 +373,25 @@ def _row_from_record(record: logging.LogRecord) -> dict[str, Any]:
     else:
         fields = {**structlog.contextvars.get_contextvars(), **_record_extras(record)}
         message = record.getMessage()
-    exception = _exception_text(record, fields.get("exc_info"))
+    exc_info = _exc_info(record, fields.get("exc_info"))
+    exception = record.exc_text or (
+        "".join(traceback.format_exception(*exc_info)) if exc_info else None
+    )
     request_id = fields.get("request_id")
     context: dict[str, Any] = _json_safe(
         _redact({k: v for k, v in fields.items() if k not in _NOT_CONTEXT})
     )
+    http = _HTTP_REQUEST.get()
+    if http is not None:
+        context.setdefault("method", http[0])
+        context.setdefault("path", http[1])
     if exception:
         context["exception"] = _clean_text(exception)
+    # After the call's own fields: one of the same name cannot stand in for these.
+    described = describe(exc_info, message=message, logger=record.name)
+    context.update(_json_safe(described))
     if record.stack_info:
-        context["stack"] = _clean_text(record.stack_info)
+        context["stack_info"] = _clean_text(record.stack_info)
     return {
         "id": uuid.uuid4(),
         "time": datetime.fromtimestamp(record.created, UTC),

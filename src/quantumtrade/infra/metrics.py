@@ -6,9 +6,11 @@ application instances (as in the test suite) never share or collide on series.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
+from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +29,9 @@ from prometheus_client import (
 # The route label for requests that matched no route, so scanners probing random paths add one
 # series instead of one per path.
 UNMATCHED_ROUTE = "<unmatched>"
+# The response-time percentiles of the stats endpoint are over this many latest requests: a
+# bounded window that follows the current load, at a fixed memory cost.
+LATENCY_WINDOW = 4096
 
 
 class Metrics:
@@ -73,6 +78,7 @@ class Metrics:
         self._error_count = 0
         self._client_error_count = 0
         self._total_duration_s = 0.0
+        self._recent_durations_s: deque[float] = deque(maxlen=LATENCY_WINDOW)
         self._started_monotonic = time.monotonic()
         self.started_at = datetime.now(UTC)
         self._process = psutil.Process()
@@ -87,6 +93,7 @@ class Metrics:
         with self._lock:
             self._request_count += 1
             self._total_duration_s += duration_s
+            self._recent_durations_s.append(duration_s)
             if status >= 500:
                 self._error_count += 1
             elif status >= 400:
@@ -119,11 +126,17 @@ class Metrics:
             errors = self._error_count
             client_errors = self._client_error_count
             total_s = self._total_duration_s
+            recent = sorted(self._recent_durations_s)
         return {
             "request_count": requests,
             "error_count": errors,
             "client_error_count": client_errors,
+            "error_rate": round(errors / requests, 6) if requests else 0.0,
             "average_response_ms": round(total_s / requests * 1000, 3) if requests else 0.0,
+            "p50_response_ms": _percentile_ms(recent, 50),
+            "p95_response_ms": _percentile_ms(recent, 95),
+            "p99_response_ms": _percentile_ms(recent, 99),
+            "latency_window": len(recent),
             "uptime_seconds": round(time.monotonic() - self._started_monotonic, 3),
             "started_at": self.started_at.isoformat(),
             "system": self._system(),
@@ -134,6 +147,7 @@ class Metrics:
             memory = self._process.memory_info()
             memory_percent = self._process.memory_percent()
             threads = self._process.num_threads()
+            cpu = self._process.cpu_times()
         try:
             load: list[float] | None = [round(x, 2) for x in os.getloadavg()]
         except (AttributeError, OSError):  # not available on every platform
@@ -143,6 +157,15 @@ class Metrics:
             "memory_percent": round(float(memory_percent), 2),
             # Non-blocking: CPU use since the previous call (or since construction).
             "cpu_percent": float(self._process.cpu_percent(None)),
+            "cpu_seconds": round(float(cpu.user + cpu.system), 3),
             "load_average": load,
             "threads": int(threads),
         }
+
+
+def _percentile_ms(ordered: list[float], percent: float) -> float | None:
+    """Return the nearest-rank percentile of sorted durations in milliseconds; None if empty."""
+    if not ordered:
+        return None
+    rank = max(1, math.ceil(percent / 100 * len(ordered)))
+    return round(ordered[rank - 1] * 1000, 3)

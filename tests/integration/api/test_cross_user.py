@@ -149,6 +149,10 @@ REFERENCES = {
 }
 
 REFERENCES_EXCLUDED = {
+    ("GET", "/api/admin/logs", "request_id"): (
+        "a request's id, not a user's resource, on an admins-only route: a user gets 403 for any "
+        "value (test_admin_monitoring checks it)"
+    ),
     ("POST", "/api/ai/decision/execute", "portfolio_id"): (
         "needs B's own executable decision first: test_ai_api executes B's decision into A's "
         "portfolio and checks the 404 and that the decision stays unexecuted"

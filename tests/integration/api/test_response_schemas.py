@@ -25,7 +25,7 @@ import httpx
 import pytest
 from pydantic import BaseModel, TypeAdapter
 
-from quantumtrade.api.schemas import orders_out, portfolios_out, risk_out, system_out
+from quantumtrade.api.schemas import admin, orders_out, portfolios_out, risk_out, system_out
 from quantumtrade.api.schemas.orders_out import CancelResult, OrderEventOut, OrderOut
 from quantumtrade.api.schemas.portfolios_out import (
     PerformanceOut,
@@ -47,7 +47,7 @@ except ImportError:  # pragma: no cover
     jsonschema_rs = None
 
 NOW = datetime(2026, 11, 18, 16, 0, tzinfo=UTC)  # a Wednesday, 11:00 in New York: open
-MODULES = (orders_out, portfolios_out, risk_out, system_out)
+MODULES = (admin, orders_out, portfolios_out, risk_out, system_out)
 
 
 def exact_fields(value: Any, raw: Any, where: str = "body") -> None:

@@ -244,18 +244,25 @@ def assert_stored_rows(rows: list[SystemLog]) -> None:
     assert first.context["order_id"] == 42
     assert first.context["password"] == REDACTED
     assert first.context["obj"].startswith("<object object")
+    assert first.context["exception_type"] == "ValueError"
+    assert first.context["exception_message"] == "bad quantity"
+    assert first.context["stack"][-1]["function"] == "store_errors_and_read_back"
+    assert len(first.context["fingerprint"]) == 16
     assert (second.level, second.logger, second.message) == (
         "error",
         "quantumtrade.ai",
         "model failed",
     )
     assert second.request_id == "req-9"
+    assert second.context is not None and third.context is not None
+    # Without an exception, a record is fingerprinted by its logger and message.
+    assert second.context.pop("fingerprint") != third.context.pop("fingerprint")
     assert second.context == {"symbol": "AAPL", "score": 0.5}
     assert (third.level, third.message, third.request_id, third.context) == (
         "critical",
         "disk full",
         None,
-        None,
+        {},
     )
 
 

@@ -73,3 +73,20 @@ def test_instances_do_not_share_counts() -> None:
     text = second.render()[0].decode()
     assert 'route="/api/health"' not in text
     assert "trades_total 0.0" in text
+
+
+def test_snapshot_has_the_error_rate_and_response_time_percentiles() -> None:
+    metrics = Metrics()
+    assert metrics.snapshot()["p50_response_ms"] is None  # nothing measured yet
+    for n in range(1, 101):  # 1 ms to 100 ms
+        metrics.observe_request("GET", "/api/health", 500 if n % 10 == 0 else 200, n / 1000)
+
+    snap = metrics.snapshot()
+    assert snap["error_rate"] == pytest.approx(0.1)
+    assert (snap["p50_response_ms"], snap["p95_response_ms"], snap["p99_response_ms"]) == (
+        pytest.approx(50.0),
+        pytest.approx(95.0),
+        pytest.approx(99.0),
+    )
+    assert snap["latency_window"] == 100
+    assert snap["system"]["cpu_seconds"] > 0

@@ -83,6 +83,7 @@ class SystemResources(BaseModel):
                     "memory_rss_bytes": 409747456,
                     "memory_percent": 1.62,
                     "cpu_percent": 12.5,
+                    "cpu_seconds": 41.27,
                     "load_average": [1.83, 1.33, 0.69],
                     "threads": 7,
                 }
@@ -90,9 +91,12 @@ class SystemResources(BaseModel):
         }
     )
 
-    memory_rss_bytes: int
+    memory_rss_bytes: int = Field(description="Resident set size.")
     memory_percent: float
-    cpu_percent: float = Field(description="CPU use since the previous reading.")
+    cpu_percent: float = Field(
+        description="CPU use since the previous reading, in percent of one core."
+    )
+    cpu_seconds: float = Field(ge=0, description="User and system CPU time since the start.")
     load_average: list[float] | None = Field(
         description="1, 5 and 15 minute load averages; null where unavailable."
     )
@@ -107,15 +111,21 @@ class StatsOut(BaseModel):
             "examples": [
                 {
                     "request_count": 23,
-                    "error_count": 0,
+                    "error_count": 1,
                     "client_error_count": 0,
+                    "error_rate": 0.043478,
                     "average_response_ms": 46.263,
+                    "p50_response_ms": 3.912,
+                    "p95_response_ms": 180.44,
+                    "p99_response_ms": 412.035,
+                    "latency_window": 23,
                     "uptime_seconds": 1.092,
                     "started_at": "2026-12-04T18:14:07.662025+00:00",
                     "system": {
                         "memory_rss_bytes": 409747456,
                         "memory_percent": 1.62,
                         "cpu_percent": 12.5,
+                        "cpu_seconds": 41.27,
                         "load_average": [1.83, 1.33, 0.69],
                         "threads": 7,
                     },
@@ -130,10 +140,25 @@ class StatsOut(BaseModel):
     request_count: int = Field(ge=0)
     error_count: int = Field(ge=0, description="Answers with a 5xx status.")
     client_error_count: int = Field(ge=0, description="Answers with a 4xx status.")
-    average_response_ms: float
+    error_rate: float = Field(
+        ge=0, le=1, description="error_count / request_count (0 before any request)."
+    )
+    average_response_ms: float = Field(description="Over every request since the start.")
+    p50_response_ms: float | None = Field(
+        description="Median response time over the latest `latency_window` requests."
+    )
+    p95_response_ms: float | None = Field(
+        description="95th percentile over the latest `latency_window` requests."
+    )
+    p99_response_ms: float | None = Field(
+        description="99th percentile over the latest `latency_window` requests."
+    )
+    latency_window: int = Field(
+        ge=0, description="How many of the latest requests the percentiles cover."
+    )
     uptime_seconds: float
     started_at: Timestamp
     system: SystemResources
-    trade_count: int = Field(ge=0)
-    ai_decision_count: int = Field(ge=0)
+    trade_count: int = Field(ge=0, description="Trades booked (fills), all users.")
+    ai_decision_count: int = Field(ge=0, description="AI trading decisions made, all users.")
     version: str = Field(examples=["0.1.0"])
