@@ -17,6 +17,7 @@ from quantumtrade.db.models.auth import (
     User,
 )
 from quantumtrade.db.models.base import Base, timeseries_tables
+from quantumtrade.db.models.journal import JournalEntry, JournalState
 from quantumtrade.db.models.market import Alert, MarketData, RegimeChange, SentimentData
 from quantumtrade.db.models.system import SystemLog
 from quantumtrade.db.models.trading import (
@@ -37,6 +38,8 @@ __all__ = [
     "BacktestDataset",
     "BacktestResult",
     "Base",
+    "JournalEntry",
+    "JournalState",
     "LedgerEntry",
     "MarketData",
     "NotificationOutbox",
