@@ -31,6 +31,7 @@ from quantumtrade.api.routers import alerts as alerts_router
 from quantumtrade.api.routers import auth as auth_router
 from quantumtrade.api.routers import backtests as backtests_router
 from quantumtrade.api.routers import datasets as datasets_router
+from quantumtrade.api.routers import journal as journal_router
 from quantumtrade.api.routers import market as market_router
 from quantumtrade.api.routers import orders as orders_router
 from quantumtrade.api.routers import portfolios as portfolios_router
@@ -368,6 +369,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(regime_router.router)
     app.include_router(sentiment_router.router)
     app.include_router(ai_router.router)
+    app.include_router(journal_router.router)
     app.include_router(backtests_router.router)
     app.include_router(ws_router.router)
 

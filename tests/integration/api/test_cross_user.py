@@ -51,6 +51,7 @@ ID_PARAMS = {
     "backtest_id": "backtest_not_found",
     "session_id": "session_not_found",
     "job_id": "job_not_found",
+    "entry_id": "journal_entry_not_found",
 }
 
 # Routes whose path parameters name no user's resource: (method, path) -> why.
@@ -83,6 +84,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/api/alerts/{alert_id}"): {"condition": {"price": 1}, "status": "disabled"},
     ("POST", "/api/risk/limits/{portfolio_id}"): {"max_position_pct": 0.01},
     ("POST", "/api/backtest/{backtest_id}/monte-carlo"): {"simulations": 10, "seed": 1},
+    ("PATCH", "/api/journal/entries/{entry_id}"): {"notes": "B was here", "rating": 1},
 }
 
 B_ORDER = {"symbol": "AAPL", "side": "buy", "qty": "1"}  # fills at once, in B's own portfolio
@@ -142,6 +144,12 @@ REFERENCES = {
     ),
     ("POST", "/api/ai/evaluate", "dataset_id"): Reference(
         "body", "dataset_id", {"horizon": 1}, "dataset_not_found"
+    ),
+    ("GET", "/api/journal/entries", "portfolio_id"): Reference(
+        "query", "portfolio_id", {}, "portfolio_not_found"
+    ),
+    ("POST", "/api/journal/rebuild", "portfolio_id"): Reference(
+        "query", "portfolio_id", {}, "portfolio_not_found"
     ),
     ("POST", "/api/ai/decision/execute", "decision_id"): Reference(
         "body", "decision_id", {"qty": "1"}, "decision_not_found"
@@ -317,12 +325,14 @@ class World:
 
     async def snapshot(self) -> dict[str, Any]:
         """A's view: portfolios with cash, positions, trades and risk limits; every order with
-        its legs; alerts, backtests with their results, datasets and live sessions."""
+        its legs; journal entries; alerts, backtests with their results, datasets and live
+        sessions."""
         paths = ["/api/portfolios", "/api/orders?status=all&limit=500", "/api/alerts"]
         paths += ["/api/backtests", "/api/backtest/datasets", "/api/auth/sessions"]
         paths += ["/api/ai/decisions"]
         for portfolio_id in self.ids["portfolio_id"].values():
             paths += [f"/api/risk/limits/{portfolio_id}"]
+            paths += [f"/api/journal/entries?portfolio_id={portfolio_id}"]
             paths += [f"/api/portfolios/{portfolio_id}/{tail}" for tail in ("positions", "trades")]
         paths += [f"/api/backtest/{i}" for i in self.ids["backtest_id"].values()]
         paths += [f"/api/ai/jobs/{i}" for i in self.ids["job_id"].values()]
@@ -387,6 +397,9 @@ async def _populate(app: FastAPI, client: httpx.AsyncClient) -> World:
 
     filled = await order(type="market")
     assert filled["status"] == "filled", filled
+    journal = await client.get("/api/journal/entries", params={"portfolio_id": pid}, headers=a)
+    assert journal.status_code == 200, journal.text
+    (entry,) = journal.json()["items"]
     resting = await order(type="limit", limit_price=price("0.8"), time_in_force="gtc")
     bracket = await order(
         type="limit",
@@ -449,6 +462,7 @@ async def _populate(app: FastAPI, client: httpx.AsyncClient) -> World:
         "client_order_id": {"resting limit order": resting["client_order_id"]},
         "job_id": {"training job": training.json()["id"]},
         "decision_id": {"decision": decision.json()["id"]},
+        "entry_id": {"journal entry": entry["id"]},
     }
     return World(client=client, app=app, owner=a, ids=ids)
 
