@@ -490,6 +490,24 @@ async def create_resources(client: Recorder, session_id: str) -> dict[str, str]:
         assert time.monotonic() < deadline + BACKTEST_TIMEOUT_SECONDS, f"training: {job}"
         await asyncio.sleep(0.2)
     assert job["status"] == "completed", job
+    # Crypto trades around the clock: a fill, and so a journal entry, with the market closed too.
+    await client.json(
+        "POST",
+        "/api/orders",
+        (201,),
+        json={
+            "symbol": "BTC/USD",
+            "side": "buy",
+            "type": "market",
+            "time_in_force": "day",
+            "qty": "0.01",
+            "portfolio_id": portfolio["id"],
+        },
+    )
+    journal = await client.json(
+        "GET", "/api/journal/entries", params={"portfolio_id": portfolio["id"]}
+    )
+    assert journal["items"], journal
     return {
         "portfolio_id": portfolio["id"],
         "order_id": order["id"],
@@ -501,6 +519,7 @@ async def create_resources(client: Recorder, session_id: str) -> dict[str, str]:
         "symbols": QUOTE_SYMBOLS,
         "job_id": job["id"],
         "model_id": job["result"]["models"][0]["id"],
+        "entry_id": journal["items"][0]["id"],
     }
 
 
