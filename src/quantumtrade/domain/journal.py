@@ -1,6 +1,7 @@
 """The trade journal: round trips built from a portfolio's fills, their excursions and R-multiple.
 
-Round-trip rules, per symbol, with the fills taken in ``(at, fill_id)`` order:
+Round-trip rules, per symbol, with the fills taken in ``(at, seq, fill_id)`` order (``seq``,
+the ledger's numbering, orders the fills of one moment as they were booked):
 
 * A trip opens when the position leaves zero and closes when it returns to zero. Its
   direction is that of the opening fill: a buy opens a long, a sell opens a short.
@@ -59,6 +60,7 @@ class JournalFill:
     at: datetime
     order_id: str | None = None
     strategy: str | None = None
+    seq: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +183,7 @@ def _check(fill: JournalFill) -> None:
 def _symbol_trips(fills: list[JournalFill]) -> list[RoundTrip]:
     trips: list[RoundTrip] = []
     current: _Building | None = None
-    for fill in sorted(fills, key=lambda f: (f.at, f.fill_id)):
+    for fill in sorted(fills, key=lambda f: (f.at, f.seq, f.fill_id)):
         if current is None:
             current = _Building(fill, LONG if fill.side is Side.BUY else SHORT)
         effect = apply_fill(current.holding, fill.side, fill.qty, fill.price, fill.fees)
@@ -212,7 +214,7 @@ def _symbol_trips(fills: list[JournalFill]) -> list[RoundTrip]:
 def round_trips(fills: Iterable[JournalFill]) -> list[RoundTrip]:
     """Build the round trips of ``fills`` (any order), sorted by ``(opened_at, symbol)``.
 
-    Each symbol's fills are taken in ``(at, fill_id)`` order; see the module docstring for
+    Each symbol's fills are taken in ``(at, seq, fill_id)`` order; see the module docstring for
     the rules. Raise :class:`InvalidInput` for an invalid or duplicated fill.
     """
     by_symbol: dict[str, list[JournalFill]] = defaultdict(list)

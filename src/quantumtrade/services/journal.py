@@ -120,7 +120,7 @@ _EXCURSION_FRAMES = (
 
 
 @dataclass(frozen=True, slots=True)
-class _Stop:
+class StopOrder:
     price: Decimal
     created_at: datetime
     ended_at: datetime | None
@@ -179,7 +179,7 @@ async def _sync(
             sa.select(JournalEntry).where(JournalEntry.portfolio_id == portfolio.id)
         )
     }
-    stops = await _stops(db, portfolio.id)
+    stops = await load_stops(db, portfolio.id)
     decisions = await _decisions(db, [t.first_order_id for t in trips if t.first_order_id])
     keep: set[str] = set()
     for trip in trips:
@@ -266,6 +266,7 @@ async def _trips(db: AsyncSession, portfolio_id: uuid.UUID, *, upto: int) -> lis
                 at=entry.at,
                 order_id=None if entry.order_id is None else str(entry.order_id),
                 strategy=strategies.get(entry.trade_id) if entry.trade_id else None,
+                seq=entry.seq,
             )
         )
     trips += round_trips(epoch)
@@ -286,7 +287,7 @@ def _ended(trips: list[RoundTrip], at: datetime) -> list[RoundTrip]:
     ]
 
 
-async def _stops(db: AsyncSession, portfolio_id: uuid.UUID) -> list[_Stop]:
+async def load_stops(db: AsyncSession, portfolio_id: uuid.UUID) -> list[StopOrder]:
     rows = await db.scalars(
         sa.select(Order)
         .where(
@@ -311,7 +312,7 @@ async def _stops(db: AsyncSession, portfolio_id: uuid.UUID) -> list[_Stop]:
         ]
         assert order.stop_price is not None
         stops.append(
-            _Stop(
+            StopOrder(
                 order.stop_price,
                 order.created_at,
                 min(ends, default=None),
@@ -322,18 +323,44 @@ async def _stops(db: AsyncSession, portfolio_id: uuid.UUID) -> list[_Stop]:
     return stops
 
 
-def _stop_in_force(trip: RoundTrip, stops: list[_Stop], now: datetime) -> Decimal | None:
-    """The first exit-side stop order alive while the trip was open (its initial stop)."""
-    exit_side = "sell" if trip.direction == LONG else "buy"
-    end = trip.closed_at or now
+def stops_alive(
+    stops: list[StopOrder],
+    *,
+    symbol: str,
+    direction: str,
+    opened_at: datetime,
+    closed_at: datetime | None,
+    now: datetime,
+) -> list[Decimal]:
+    """The prices of the exit-side stop orders alive while a trip was open, oldest first.
+
+    The first is the stop in force at the start (the initial risk); a replaced stop order
+    adds its successor, so the list also shows how the stop moved.
+    """
+    exit_side = "sell" if direction == LONG else "buy"
+    end = closed_at or now
+    prices = []
     for stop in stops:
-        if stop.symbol != trip.symbol or stop.side != exit_side:
+        if stop.symbol != symbol or stop.side != exit_side:
             continue
         if stop.created_at > end:
             break
-        if stop.ended_at is None or stop.ended_at >= trip.opened_at:
-            return stop.price
-    return None
+        if stop.ended_at is None or stop.ended_at >= opened_at:
+            prices.append(stop.price)
+    return prices
+
+
+def _stop_in_force(trip: RoundTrip, stops: list[StopOrder], now: datetime) -> Decimal | None:
+    """The first exit-side stop order alive while the trip was open (its initial stop)."""
+    alive = stops_alive(
+        stops,
+        symbol=trip.symbol,
+        direction=trip.direction,
+        opened_at=trip.opened_at,
+        closed_at=trip.closed_at,
+        now=now,
+    )
+    return alive[0] if alive else None
 
 
 async def _decisions(db: AsyncSession, order_ids: list[str]) -> dict[str, uuid.UUID]:
@@ -393,7 +420,7 @@ async def _fill_row(
     row: JournalEntry,
     trip: RoundTrip,
     *,
-    stops: list[_Stop],
+    stops: list[StopOrder],
     decisions: dict[str, uuid.UUID],
     now: datetime,
     force: bool,

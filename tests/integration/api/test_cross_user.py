@@ -151,6 +151,15 @@ REFERENCES = {
     ("POST", "/api/journal/rebuild", "portfolio_id"): Reference(
         "query", "portfolio_id", {}, "portfolio_not_found"
     ),
+    ("GET", "/api/journal/mistakes", "portfolio_id"): Reference(
+        "query", "portfolio_id", {}, "portfolio_not_found"
+    ),
+    ("GET", "/api/journal/analysis", "portfolio_id"): Reference(
+        "query", "portfolio_id", {}, "portfolio_not_found"
+    ),
+    ("GET", "/api/journal/recommendations", "portfolio_id"): Reference(
+        "query", "portfolio_id", {}, "portfolio_not_found"
+    ),
     ("POST", "/api/ai/decision/execute", "decision_id"): Reference(
         "body", "decision_id", {"qty": "1"}, "decision_not_found"
     ),

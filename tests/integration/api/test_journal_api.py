@@ -376,3 +376,95 @@ async def test_another_users_entries_are_not_found(make_api: Any) -> None:
         )
         (mine,) = await d.entries()
         assert mine["notes"] is None
+
+
+# -- review: mistakes, analysis, recommendations ---------------------------------------------
+
+
+async def test_mistakes_name_the_trades_and_follow_the_thresholds_given(make_api: Any) -> None:
+    async with desk(make_api) as d:
+        # A quick round trip loses the spread and the fees; a bigger one 10 minutes later is a
+        # revenge trade by the default rule (30 minutes, 1.5 times the size).
+        await d.trade("buy", "10", symbol="XOM")
+        await d.trade("sell", "10", symbol="XOM")
+        d.clock.advance(timedelta(minutes=10))
+        await d.trade("buy", "40", symbol="XOM")
+        loser, revenge = sorted(await d.entries(), key=lambda e: e["opened_at"])
+        assert Decimal(loser["net_pl"]) < 0
+
+        response = await d.client.get("/api/journal/mistakes", headers=d.headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        found = {m["code"]: m for m in body["mistakes"]}
+        assert body["trips"] == 2
+        assert set(found["no_stop"]["trip_ids"]) == {loser["id"], revenge["id"]}
+        assert found["revenge_trade"]["trip_ids"] == [revenge["id"]]
+        assert body["rules"]["revenge_window_minutes"] == 30
+
+        # The same trades under a 5-minute window: no revenge trade.
+        tighter = await d.client.get(
+            "/api/journal/mistakes", params={"revenge_window_minutes": 5}, headers=d.headers
+        )
+        assert tighter.status_code == 200
+        assert "revenge_trade" not in {m["code"] for m in tighter.json()["mistakes"]}
+        assert tighter.json()["rules"]["revenge_window_minutes"] == 5
+
+        for params in (
+            {"revenge_window_minutes": 0},
+            {"chase_atr": -1},
+            {"confidence": 1.5},
+            {"dimension": "colour"},
+        ):
+            path = (
+                "/api/journal/analysis"
+                if {"confidence", "dimension"} & set(params)
+                else ("/api/journal/mistakes")
+            )
+            assert_error(
+                await d.client.get(path, params=params, headers=d.headers), 422, "validation_error"
+            )
+
+
+async def test_analysis_and_advice_come_from_the_trades_themselves(make_api: Any) -> None:
+    async with desk(make_api) as d:
+        # Twelve scalps, each losing the spread against a planned stop, tagged as such.
+        for _ in range(12):
+            await d.trade("buy", "20", symbol="PFE")
+            await d.trade("sell", "20", symbol="PFE")
+            d.clock.advance(timedelta(minutes=2))
+        entries = await d.entries(limit=50)
+        for entry in entries:
+            first = Decimal(entry["fills"][0]["price"])
+            patched = await d.patch(
+                entry["id"],
+                tags=["scalp"],
+                planned_stop=str((first * Decimal("0.99")).quantize(Decimal("0.01"))),
+            )
+            assert patched.status_code == 200, patched.text
+        analysis = await d.client.get(
+            "/api/journal/analysis", params={"dimension": ["tag", "symbol"]}, headers=d.headers
+        )
+        advice = await d.client.get("/api/journal/recommendations", headers=d.headers)
+
+    assert analysis.status_code == 200, analysis.text
+    body = analysis.json()
+    assert set(body["groups"]) == {"tag", "symbol"}
+    overall = body["overall"]
+    assert overall["n"] == 12
+    assert Decimal(overall["total_net_pl"]) == sum(Decimal(e["net_pl"]) for e in entries)
+    (scalps,) = body["groups"]["tag"]
+    assert (scalps["key"], scalps["n"], scalps["losses"]) == ("scalp", 12, 12)
+    assert scalps["measure"] == "avg_r" and scalps["avg_r"] < 0
+    assert scalps["conclusive"] is True
+    assert sorted(scalps["trip_ids"]) == sorted(e["id"] for e in entries)
+
+    assert advice.status_code == 200, advice.text
+    recommendations = advice.json()["recommendations"]
+    assert recommendations, advice.json()
+    ids = {e["id"] for e in entries}
+    for item in recommendations:
+        assert set(item["evidence"]["trip_ids"]) <= ids
+        assert item["evidence"]["n"] <= 12
+    top = recommendations[0]
+    assert top["kind"] in ("avoid", "fix")
+    assert str(top["evidence"]["n"]) in top["message"]

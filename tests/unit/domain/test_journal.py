@@ -635,3 +635,14 @@ def test_round_trips_duplicate_fill_id_raises_invalid_input() -> None:
 
 def test_round_trips_no_fills_gives_no_trips() -> None:
     assert round_trips([]) == []
+
+
+def test_fills_of_one_moment_follow_the_ledger_order_not_their_ids() -> None:
+    # A buy and a sell booked in the same instant: the buy came first in the ledger, though
+    # its id sorts last, so this is one long round trip, not a short.
+    buy = JournalFill("z-buy", "AAPL", Side.BUY, D("10"), D("100"), D("0"), at(0), seq=1)
+    sell = JournalFill("a-sell", "AAPL", Side.SELL, D("10"), D("99"), D("0"), at(0), seq=2)
+    (trip,) = round_trips([sell, buy])
+    assert trip.direction == "long"
+    assert trip.key == "AAPL:z-buy"
+    assert trip.net_pl == D("-10")

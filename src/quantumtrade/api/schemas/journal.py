@@ -212,3 +212,329 @@ class JournalRebuildOut(BaseModel):
 
     entries: int = Field(ge=0)
     ledger_seq: int = Field(ge=0, description="The last ledger line the journal covers.")
+
+
+# --------------------------------------------------------------------------- review
+
+Interval = Annotated[
+    list[float] | None,
+    Field(description="The interval's low and high at the stated confidence; null if too few."),
+]
+MoneyInterval = Annotated[
+    list[str] | None,
+    Field(description="The interval's low and high, dollars as decimal strings; null if too few."),
+]
+Figure = float | int | str | None
+_IDS: Any = ["3f1c2a9e-6c1b-4d8e-9a57-0e4b2f6d7c10"]
+_STREAK: dict[str, Any] = {
+    "label": "after_loss",
+    "n": 21,
+    "wins": 9,
+    "win_rate": 0.43,
+    "win_rate_ci": [0.245, 0.635],
+    "avg_net_pl": "-8.10",
+    "total_net_pl": "-170.10",
+    "avg_size_ratio": 1.1,
+    "size_ratio_gmean": 1.02,
+    "size_ratio_ci": [0.9, 1.16],
+    "extra_size_net_pl": "-4.00",
+    "trip_ids": _IDS,
+}
+
+
+class MistakeOut(BaseModel):
+    """A rule the trades broke, with the trades and figures that broke it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "no_stop",
+                    "title": "No stop set",
+                    "message": (
+                        "4 trades without a stop lost $1,230.50 net (3 closed, 1 still open)"
+                    ),
+                    "severity": "critical",
+                    "trip_ids": _IDS,
+                    "figures": {"count": 4, "closed": 3, "net_pl": "-1230.50"},
+                    "threshold": {},
+                    "details": [],
+                }
+            ]
+        }
+    )
+
+    code: Literal[
+        "no_stop",
+        "stop_moved_away",
+        "oversized",
+        "revenge_trade",
+        "overtrading",
+        "chasing",
+        "winners_cut_losers_run",
+        "against_regime",
+        "ignored_ai",
+    ]
+    title: str
+    message: str = Field(description="What happened, quoting the figures.")
+    severity: Literal["info", "warning", "critical"] = Field(
+        description=(
+            "critical: the trades' net loss is at least ``critical_loss_share`` of all gross "
+            "losses; warning: a smaller loss, or none closed yet; info: they made money."
+        )
+    )
+    trip_ids: list[str] = Field(description="The journal entries involved.")
+    figures: dict[str, Figure] = Field(description="The measured figures; dollars as strings.")
+    threshold: dict[str, Figure] = Field(description="The thresholds the rule applied.")
+    details: list[dict[str, Figure]] = Field(description="Evidence per trade or per day.")
+
+
+class MistakesOut(BaseModel):
+    """The mistakes found in a portfolio's journal, and the rules as applied."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "portfolio_id": "8d2f4c1a-1b3e-4f5a-9c6d-7e8f9a0b1c2d",
+                    "trips": 12,
+                    "rules": {"revenge_window_minutes": 30.0, "revenge_size_ratio": 1.5},
+                    "mistakes": [],
+                }
+            ]
+        }
+    )
+
+    portfolio_id: Id
+    trips: int = Field(ge=0, description="The trips reviewed (opened in the window).")
+    rules: dict[str, Figure]
+    mistakes: list[MistakeOut]
+
+
+class GroupStatsOut(BaseModel):
+    """Closed trips of one group: win rate, expectancy, profit factor and average R."""
+
+    dimension: str
+    key: str
+    n: int
+    wins: int
+    losses: int
+    win_rate: float
+    win_rate_ci: Interval
+    expectancy: str = Field(description="Mean net P&L per trip, dollars.")
+    expectancy_ci: MoneyInterval
+    profit_factor: float | None = Field(
+        description="Gross wins over gross losses; null: none lost."
+    )
+    avg_r: float | None
+    avg_r_ci: Interval
+    n_with_r: int = Field(description="The trips with an R-multiple (a stop was known).")
+    total_net_pl: str
+    measure: Literal["avg_r", "expectancy"] = Field(
+        description="The figure tested: average R when enough trips have one, else expectancy."
+    )
+    conclusive: bool = Field(
+        description=(
+            "At least ``min_sample`` trips and the tested figure's interval, at the "
+            "Bonferroni-adjusted ``test_confidence``, excludes zero."
+        )
+    )
+    confidence: float
+    test_confidence: float
+    trip_ids: list[str]
+
+
+class EmotionStatsOut(BaseModel):
+    emotion: str
+    n: int
+    losses: int
+    loss_rate: float
+    loss_rate_ci: Interval
+    base_loss_rate: float
+    avg_r: float | None
+    n_with_r: int
+    expectancy: str
+    total_net_pl: str
+    excess_net_pl: str = Field(description="Net P&L beyond what the average trip would have made.")
+    conclusive: bool
+    trip_ids: list[str]
+
+
+class EmotionAfterOut(BaseModel):
+    emotion: str
+    after_wins: int
+    after_losses: int
+    share_after_losses: float
+
+
+class EmotionReportOut(BaseModel):
+    """Which emotions come before losses, and which follow wins and losses."""
+
+    n: int
+    base_loss_rate: float
+    base_expectancy: str
+    before: list[EmotionStatsOut]
+    after: list[EmotionAfterOut]
+    confidence: float
+    test_confidence: float
+
+
+class StreakStatsOut(BaseModel):
+    label: str
+    n: int
+    wins: int
+    win_rate: float | None
+    win_rate_ci: Interval
+    avg_net_pl: str | None
+    total_net_pl: str
+    avg_size_ratio: float | None = Field(description="Entry value over the previous trip's.")
+    size_ratio_gmean: float | None
+    size_ratio_ci: Interval
+    extra_size_net_pl: str = Field(description="Net P&L carried by the size above the previous.")
+    trip_ids: list[str]
+
+
+class StreakReportOut(BaseModel):
+    """How the trades after a win, a loss and two losses in a row fare."""
+
+    n: int
+    base_win_rate: float
+    base_expectancy: str
+    after_loss: StreakStatsOut
+    after_win: StreakStatsOut
+    after_losses: StreakStatsOut
+    longest_win_streak: int
+    longest_loss_streak: int
+    sizes_up_after_loss: bool
+    colder_after_losses: bool
+    confidence: float
+    test_confidence: float
+
+
+class AnalysisOut(BaseModel):
+    """Performance overall and by tag, setup, strategy, symbol, weekday, hour, holding time,
+    regime, emotion and direction, with intervals and sample sizes; emotional and streak
+    patterns."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "portfolio_id": "8d2f4c1a-1b3e-4f5a-9c6d-7e8f9a0b1c2d",
+                    "overall": {
+                        "dimension": "all",
+                        "key": "all",
+                        "n": 40,
+                        "wins": 18,
+                        "losses": 22,
+                        "win_rate": 0.45,
+                        "win_rate_ci": [0.308, 0.6],
+                        "expectancy": "-12.40",
+                        "expectancy_ci": ["-40.10", "15.30"],
+                        "profit_factor": 0.82,
+                        "avg_r": -0.1,
+                        "avg_r_ci": [-0.4, 0.2],
+                        "n_with_r": 40,
+                        "total_net_pl": "-496.00",
+                        "measure": "avg_r",
+                        "conclusive": False,
+                        "confidence": 0.95,
+                        "test_confidence": 0.95,
+                        "trip_ids": _IDS,
+                    },
+                    "groups": {"tag": []},
+                    "emotions": {
+                        "n": 40,
+                        "base_loss_rate": 0.55,
+                        "base_expectancy": "-12.40",
+                        "before": [],
+                        "after": [],
+                        "confidence": 0.95,
+                        "test_confidence": 0.95,
+                    },
+                    "streaks": {
+                        "n": 40,
+                        "base_win_rate": 0.45,
+                        "base_expectancy": "-12.40",
+                        "after_loss": _STREAK,
+                        "after_win": _STREAK | {"label": "after_win"},
+                        "after_losses": _STREAK | {"label": "after_2_losses"},
+                        "longest_win_streak": 4,
+                        "longest_loss_streak": 5,
+                        "sizes_up_after_loss": False,
+                        "colder_after_losses": False,
+                        "confidence": 0.95,
+                        "test_confidence": 0.975,
+                    },
+                }
+            ]
+        }
+    )
+
+    portfolio_id: Id
+    overall: GroupStatsOut
+    groups: dict[str, list[GroupStatsOut]]
+    emotions: EmotionReportOut
+    streaks: StreakReportOut
+
+
+class EvidenceOut(BaseModel):
+    dimension: str = Field(description="tag, setup, …, emotion, streak or mistake.")
+    key: str
+    n: int
+    figure: str = Field(description="avg_r, expectancy, net_pl, loss_rate, win_rate, size_ratio.")
+    unit: Literal["R", "USD", "fraction", "ratio", "number"]
+    value: float | str = Field(description="The figure; dollars as a decimal string.")
+    interval: list[float] | list[str] | None
+    trip_ids: list[str]
+
+
+class RecommendationOut(BaseModel):
+    kind: Literal["avoid", "focus", "fix", "pause"]
+    code: str
+    message: str = Field(description="The advice, quoting your own figures.")
+    score: float = Field(description="The dollars at stake; higher ranks first.")
+    evidence: EvidenceOut
+
+
+class RecommendationsOut(BaseModel):
+    """Advice derived from your own measured figures, strongest first."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "portfolio_id": "8d2f4c1a-1b3e-4f5a-9c6d-7e8f9a0b1c2d",
+                    "trips": 120,
+                    "closed_trips": 118,
+                    "recommendations": [
+                        {
+                            "kind": "avoid",
+                            "code": "avoid_tag",
+                            "message": (
+                                "Your trades tagged fomo lose 0.60R on average over 30 trades "
+                                "(95% interval -0.85R to -0.35R), $-1,800.00 net: cut them or "
+                                "trade them smaller."
+                            ),
+                            "score": 1800.0,
+                            "evidence": {
+                                "dimension": "tag",
+                                "key": "fomo",
+                                "n": 30,
+                                "figure": "avg_r",
+                                "unit": "R",
+                                "value": -0.6,
+                                "interval": [-0.85, -0.35],
+                                "trip_ids": _IDS,
+                            },
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    portfolio_id: Id
+    trips: int
+    closed_trips: int
+    recommendations: list[RecommendationOut]
