@@ -11,7 +11,16 @@ HUGE = "483820351437384900935680"  # above 2**63 - 1: SQLite raised OverflowErro
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/alerts", "/api/backtests", "/api/backtest/datasets", "/PORTFOLIO/trades"]
+    "path",
+    [
+        "/api/alerts",
+        "/api/backtests",
+        "/api/backtest/datasets",
+        "/PORTFOLIO/trades",
+        "/api/ai/decisions",
+        "/api/ai/models",
+        "/api/journal/entries",
+    ],
 )
 async def test_list_offset_above_the_bound_is_a_422(api: httpx.AsyncClient, path: str) -> None:
     headers = bearer((await register(api))["access_token"])

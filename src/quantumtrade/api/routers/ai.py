@@ -11,6 +11,7 @@ from quantumtrade.api.deps import (
     AccessTokenDep,
     ContainerDep,
     CurrentPrincipal,
+    OffsetQuery,
     OrderBatcherDep,
     SessionDep,
 )
@@ -37,7 +38,6 @@ EVALUATE_PATH = "/api/ai/evaluate"
 EVALUATE_MAX_BYTES = _bars.MAX_BARS * 200 + 1024
 Horizon = Annotated[int | None, Query(ge=1, le=ai.MAX_HORIZON, description="Bars ahead (days).")]
 Limit = Annotated[int, Query(ge=1, le=ai.MAX_LIST)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.get(
@@ -66,7 +66,7 @@ async def list_decisions(
     action: Literal["buy", "sell", "hold"] | None = None,
     since: IsoDateTime | None = None,
     limit: Limit = 50,
-    offset: Offset = 0,
+    offset: OffsetQuery = 0,
 ) -> dict[str, Any]:
     """Newest first; each has its realised outcome once its horizon has passed."""
     items, total = await ai.list_decisions(
@@ -125,7 +125,7 @@ async def list_models(
     horizon: Horizon = None,
     name: Annotated[str | None, Query(max_length=20)] = None,
     limit: Limit = 50,
-    offset: Offset = 0,
+    offset: OffsetQuery = 0,
 ) -> dict[str, Any]:
     """Every trained version, newest first, with its walk-forward scorecard."""
     items, total = await ai.list_models(
