@@ -16,6 +16,7 @@ gathers what they need about each trip from the portfolio's records:
 from __future__ import annotations
 
 import asyncio
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -119,36 +120,39 @@ async def trips(
 async def _equity_at(
     db: AsyncSession, portfolio: Portfolio, rows: list[JournalEntry]
 ) -> dict[Any, Decimal]:
-    resets = [
-        at
-        for at in await db.scalars(
+    resets = list(
+        await db.scalars(
             sa.select(LedgerEntry.at)
             .where(LedgerEntry.portfolio_id == portfolio.id, LedgerEntry.kind == "reset")
-            .order_by(LedgerEntry.seq)
+            .order_by(LedgerEntry.at)
         )
-    ]
-    closed = list(
-        await db.execute(
+    )
+    closed: list[tuple[datetime, Decimal]] = sorted(
+        (closed_at, net)
+        for closed_at, net in await db.execute(
             sa.select(JournalEntry.closed_at, JournalEntry.net_pl).where(
                 JournalEntry.portfolio_id == portfolio.id,
                 JournalEntry.status == "closed",
             )
         )
+        if closed_at is not None
     )
+    times = [closed_at for closed_at, _net in closed]
+    running = [Decimal(0)]
+    for _closed_at, net in closed:
+        running.append(running[-1] + net)
+
+    def realised_by(moment: datetime) -> Decimal:
+        """Net P&L of the trips closed at or before ``moment``."""
+        return running[bisect_right(times, moment)]
+
     out: dict[Any, Decimal] = {}
     for row in rows:
-        start = max((at for at in resets if at <= row.opened_at), default=None)
-        realised = sum(
-            (
-                net
-                for closed_at, net in closed
-                if closed_at is not None
-                and closed_at <= row.opened_at
-                and (start is None or closed_at > start)
-            ),
-            Decimal(0),
-        )
-        out[row.id] = portfolio.starting_cash + realised
+        last_reset = bisect_right(resets, row.opened_at)
+        since_reset = realised_by(row.opened_at)
+        if last_reset:
+            since_reset -= realised_by(resets[last_reset - 1])
+        out[row.id] = portfolio.starting_cash + since_reset
     return out
 
 
@@ -204,34 +208,33 @@ async def _ai_in_force(
 ) -> dict[Any, tuple[str, Any]]:
     symbols = sorted({row.symbol for row in rows})
     last = max(row.opened_at for row in rows)
-    decisions = list(
-        await db.execute(
-            sa.select(
-                AIDecision.symbol,
-                AIDecision.created_at,
-                AIDecision.expires_at,
-                AIDecision.action,
-                AIDecision.id,
-            )
-            .where(
-                AIDecision.user_id == user_id,
-                AIDecision.symbol.in_(symbols),
-                AIDecision.created_at <= last,
-            )
-            .order_by(AIDecision.created_at)
+    by_symbol: dict[str, list[tuple[datetime, datetime | None, str, Any]]] = defaultdict(list)
+    for symbol, created_at, expires_at, action, decision_id in await db.execute(
+        sa.select(
+            AIDecision.symbol,
+            AIDecision.created_at,
+            AIDecision.expires_at,
+            AIDecision.action,
+            AIDecision.id,
         )
-    )
+        .where(
+            AIDecision.user_id == user_id,
+            AIDecision.symbol.in_(symbols),
+            AIDecision.created_at <= last,
+        )
+        .order_by(AIDecision.created_at, AIDecision.id)
+    ):
+        by_symbol[symbol].append((created_at, expires_at, action, decision_id))
     out: dict[Any, tuple[str, Any]] = {}
     for row in rows:
-        found = None
-        for symbol, created_at, expires_at, action, decision_id in decisions:
-            if symbol != row.symbol or created_at > row.opened_at:
-                continue
-            if expires_at is not None and expires_at <= row.opened_at:
-                continue
-            found = (action, decision_id)
-        if found is not None:
-            out[row.id] = found
+        decisions = by_symbol.get(row.symbol, [])
+        made = [created_at for created_at, *_rest in decisions]
+        # The newest decision made by the entry that had not expired at it.
+        for index in range(bisect_right(made, row.opened_at) - 1, -1, -1):
+            _created_at, expires_at, action, decision_id = decisions[index]
+            if expires_at is None or expires_at > row.opened_at:
+                out[row.id] = (action, decision_id)
+                break
     return out
 
 

@@ -468,3 +468,51 @@ async def test_analysis_and_advice_come_from_the_trades_themselves(make_api: Any
     top = recommendations[0]
     assert top["kind"] in ("avoid", "fix")
     assert str(top["evidence"]["n"]) in top["message"]
+
+
+async def test_oversize_and_ignored_ai_use_the_portfolio_limit_and_the_decision_in_force(
+    make_api: Any,
+) -> None:
+    async with desk(make_api) as d:
+        container = d.app.state.container
+        user_id = (await d.client.get("/api/auth/me", headers=d.headers)).json()["id"]
+        async with container.session_factory() as db:
+            db.add(
+                AIDecision(
+                    symbol="WMT",
+                    action="sell",
+                    confidence=0.7,
+                    user_id=uuid.UUID(user_id),
+                    created_at=NOW - timedelta(minutes=5),
+                    expires_at=NOW + timedelta(hours=1),
+                )
+            )
+            await db.commit()
+        # About a third of the $100,000 account in one long, against the AI's "sell".
+        ask = await _ask(d, "WMT")
+        qty = int(Decimal(33_000) / ask)
+        await d.trade("buy", str(qty), symbol="WMT")
+        (trip,) = await d.entries()
+        pid = (await d.portfolio())["id"]
+
+        found = await d.client.get("/api/journal/mistakes", headers=d.headers)
+        assert found.status_code == 200, found.text
+        mistakes = {m["code"]: m for m in found.json()["mistakes"]}
+        assert mistakes["ignored_ai"]["trip_ids"] == [trip["id"]]
+        assert mistakes["oversized"]["trip_ids"] == [trip["id"]]
+        (detail,) = mistakes["oversized"]["details"]
+        assert detail["fraction"] == pytest.approx(float(qty * ask) / 100_000, abs=0.002)
+        assert detail["limit"] == 0.25 and detail["limit_source"] == "default"
+
+        # With the portfolio's own limit at 50 %, the same position is within it.
+        limits = await d.client.post(
+            f"/api/risk/limits/{pid}", json={"max_position_pct": 0.5}, headers=d.headers
+        )
+        assert limits.status_code == 200, limits.text
+        again = await d.client.get("/api/journal/mistakes", headers=d.headers)
+        assert "oversized" not in {m["code"] for m in again.json()["mistakes"]}
+
+
+async def _ask(d: Desk, symbol: str) -> Decimal:
+    quote = await d.app.state.container.market.latest_quote(symbol)
+    return Decimal(str(quote.ask_price))
