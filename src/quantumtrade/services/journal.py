@@ -26,6 +26,8 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from bisect import bisect_right
+from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -181,6 +183,7 @@ async def _sync(
     }
     stops = await load_stops(db, portfolio.id)
     decisions = await _decisions(db, [t.first_order_id for t in trips if t.first_order_id])
+    regimes = await _regimes(db, {t.symbol for t in trips}, now)
     keep: set[str] = set()
     for trip in trips:
         keep.add(trip.key)
@@ -191,7 +194,15 @@ async def _sync(
             )
             db.add(row)
         await _fill_row(
-            db, container, row, trip, stops=stops, decisions=decisions, now=now, force=force
+            db,
+            container,
+            row,
+            trip,
+            stops=stops,
+            decisions=decisions,
+            regimes=regimes,
+            now=now,
+            force=force,
         )
     for key, row in existing.items():
         if key not in keep:
@@ -374,18 +385,36 @@ async def _decisions(db: AsyncSession, order_ids: list[str]) -> dict[str, uuid.U
     return {str(order_id): decision_id for order_id, decision_id in rows}
 
 
-async def _regime_at(db: AsyncSession, symbol: str, at: datetime) -> str | None:
-    found: str | None = await db.scalar(
-        sa.select(RegimeChange.trend_regime)
-        .where(
-            RegimeChange.symbol == symbol,
-            RegimeChange.timeframe == "1Day",
-            RegimeChange.time <= at,
+@dataclass(frozen=True, slots=True)
+class _Regimes:
+    """The daily trend regime changes recorded per symbol, oldest first."""
+
+    times: dict[str, list[datetime]]
+    labels: dict[str, list[str]]
+
+    def at(self, symbol: str, moment: datetime) -> str | None:
+        """The regime recorded for ``symbol`` at ``moment`` (the last change at or before it)."""
+        index = bisect_right(self.times.get(symbol, []), moment)
+        return self.labels[symbol][index - 1] if index else None
+
+
+async def _regimes(db: AsyncSession, symbols: set[str], until: datetime) -> _Regimes:
+    times: dict[str, list[datetime]] = defaultdict(list)
+    labels: dict[str, list[str]] = defaultdict(list)
+    if symbols:
+        rows = await db.execute(
+            sa.select(RegimeChange.symbol, RegimeChange.time, RegimeChange.trend_regime)
+            .where(
+                RegimeChange.symbol.in_(sorted(symbols)),
+                RegimeChange.timeframe == "1Day",
+                RegimeChange.time <= until,
+            )
+            .order_by(RegimeChange.symbol, RegimeChange.time)
         )
-        .order_by(RegimeChange.time.desc())
-        .limit(1)
-    )
-    return found
+        for symbol, time, label in rows:
+            times[symbol].append(time)
+            labels[symbol].append(label)
+    return _Regimes(dict(times), dict(labels))
 
 
 def _frame_for(trip: RoundTrip, end: datetime) -> tuple[str, timedelta]:
@@ -422,6 +451,7 @@ async def _fill_row(
     *,
     stops: list[StopOrder],
     decisions: dict[str, uuid.UUID],
+    regimes: _Regimes,
     now: datetime,
     force: bool,
 ) -> None:
@@ -457,7 +487,7 @@ async def _fill_row(
     order_stop = _stop_in_force(trip, stops, now)
     _set_stop(row, trip, order_stop)
     if force or not settled:
-        row.regime = await _regime_at(db, trip.symbol, trip.opened_at)
+        row.regime = regimes.at(trip.symbol, trip.opened_at)
         end = trip.closed_at or now
         found = excursion(trip, await _bars(container, trip, end), now=end)
         row.built_at = now

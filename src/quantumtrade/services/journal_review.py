@@ -225,12 +225,15 @@ async def _ai_in_force(
         .order_by(AIDecision.created_at, AIDecision.id)
     ):
         by_symbol[symbol].append((created_at, expires_at, action, decision_id))
+    made = {
+        symbol: [created_at for created_at, *_rest in decisions]
+        for symbol, decisions in by_symbol.items()
+    }
     out: dict[Any, tuple[str, Any]] = {}
     for row in rows:
         decisions = by_symbol.get(row.symbol, [])
-        made = [created_at for created_at, *_rest in decisions]
         # The newest decision made by the entry that had not expired at it.
-        for index in range(bisect_right(made, row.opened_at) - 1, -1, -1):
+        for index in range(bisect_right(made.get(row.symbol, []), row.opened_at) - 1, -1, -1):
             _created_at, expires_at, action, decision_id = decisions[index]
             if expires_at is None or expires_at > row.opened_at:
                 out[row.id] = (action, decision_id)

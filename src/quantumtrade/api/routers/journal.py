@@ -77,7 +77,7 @@ def mistake_rules(
     ] = _DEFAULT.chase_atr,
     payoff_floor: Annotated[
         float,
-        Query(ge=0, le=100, description="Cutting winners: average win / average loss below."),
+        Query(gt=0, le=100, description="Cutting winners: average win / average loss below."),
     ] = _DEFAULT.payoff_floor,
     hold_asymmetry: Annotated[
         float,
