@@ -129,6 +129,7 @@ def build_settings(
         "regime_watch_enabled": False,  # fits a model per symbol: tests call check() instead
         "sentiment_watch_enabled": False,  # reads the whole information world: tests call it
         "ai_watch_enabled": False,  # trains every symbol's models: tests train what they use
+        "reports_enabled": False,  # builds after each close: tests call check() instead
     }
     values.update(overrides)
     return load_settings(**values)

@@ -36,6 +36,7 @@ from quantumtrade.api.routers import market as market_router
 from quantumtrade.api.routers import orders as orders_router
 from quantumtrade.api.routers import portfolios as portfolios_router
 from quantumtrade.api.routers import regime as regime_router
+from quantumtrade.api.routers import reports as reports_router
 from quantumtrade.api.routers import risk as risk_router
 from quantumtrade.api.routers import risk_limits as risk_limits_router
 from quantumtrade.api.routers import sentiment as sentiment_router
@@ -63,6 +64,7 @@ from quantumtrade.services.backtests import BacktestRunner
 from quantumtrade.services.container import Container
 from quantumtrade.services.notifier import OutboxNotifier
 from quantumtrade.services.regime._watch import RegimeWatch
+from quantumtrade.services.reports._scheduler import ReportScheduler
 from quantumtrade.services.risk.monitor import RiskMonitor
 from quantumtrade.services.sentiment._watch import SentimentWatch
 from quantumtrade.services.trading.batch import OrderBatcher
@@ -329,6 +331,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     ai_watch = AiWatch(container, interval_seconds=settings.ai_watch_minutes * 60)
     if settings.ai_watch_enabled:
         container.add_background_job("ai_watch", ai_watch.run)
+    report_scheduler = ReportScheduler(
+        container, interval_seconds=settings.reports_check_minutes * 60
+    )
+    if settings.reports_enabled:
+        container.add_background_job("report_scheduler", report_scheduler.run)
 
     app = FastAPI(
         title="QuantumTrade API",
@@ -353,6 +360,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.regime_watch = regime_watch
     app.state.sentiment_watch = sentiment_watch
     app.state.ai_watch = ai_watch
+    app.state.report_scheduler = report_scheduler
     app.state.backtests = backtest_runner
     install_error_handlers(app)
     # Routers are matched in this order, route by route: the busiest paths (orders) go first.
@@ -370,6 +378,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(sentiment_router.router)
     app.include_router(ai_router.router)
     app.include_router(journal_router.router)
+    app.include_router(reports_router.router)
+    app.include_router(reports_router.admin_router)
     app.include_router(backtests_router.router)
     app.include_router(ws_router.router)
 

@@ -156,6 +156,10 @@ class Settings(BaseSettings):
     ai_edge_threshold: float = Field(default=0.0, ge=0, le=0.1)
     ai_kelly_fraction: float = Field(default=0.25, ge=0, le=1)
     ai_max_position_fraction: float = Field(default=0.10, ge=0, le=1)
+    # Daily reports (see README "Daily reports"): one replica checks this often, by the
+    # server's clock, whether a session has closed, then builds and announces its reports.
+    reports_enabled: bool = True
+    reports_check_minutes: float = Field(default=5.0, gt=0, le=1440)
     # Per symbol or asset class: {"crypto": "alpaca", "AAPL": "simulator"}; default below.
     market_data_sources: dict[str, str] = Field(default_factory=dict)
     market_data_default_source: str | None = None

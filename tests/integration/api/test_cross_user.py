@@ -75,7 +75,19 @@ EXCLUDED = {
     ("GET", "/api/ai/models/{model_id}"): (
         "the shared model registry: models are trained on public market data, not a user's"
     ),
+    ("GET", "/api/reports/{day}"): (
+        "a trading day, not a resource: the portfolio is the portfolio_id query (REFERENCES)"
+    ),
+    ("POST", "/api/reports/{day}/regenerate"): (
+        "a trading day, not a resource: the portfolio is the portfolio_id query (REFERENCES)"
+    ),
+    ("GET", "/api/admin/reports/system/{day}"): (
+        "a trading day on an admins-only route: a user gets 403 (test_reports_api checks it)"
+    ),
 }
+
+# Path parameters that name no resource, filled in when a route's query or body is tested.
+PATH_VALUES = {"day": "2026-11-17"}  # a trading day before the clock's
 
 # A valid body for every route with an id in its path that takes one: B's call must get past
 # validation to the lookup. A new route with a body and no entry here fails its test.
@@ -162,6 +174,15 @@ REFERENCES = {
     ),
     ("POST", "/api/ai/decision/execute", "decision_id"): Reference(
         "body", "decision_id", {"qty": "1"}, "decision_not_found"
+    ),
+    ("GET", "/api/reports", "portfolio_id"): Reference(
+        "query", "portfolio_id", {}, "portfolio_not_found"
+    ),
+    ("GET", "/api/reports/{day}", "portfolio_id"): Reference(
+        "query", "portfolio_id", {}, "portfolio_not_found"
+    ),
+    ("POST", "/api/reports/{day}/regenerate", "portfolio_id"): Reference(
+        "query", "portfolio_id", {}, "portfolio_not_found"
     ),
 }
 
@@ -590,9 +611,10 @@ async def test_query_or_body_with_another_users_id_reveals_nothing_and_changes_n
 
     async def call(value: str) -> httpx.Response:
         request = world.resolve(dict(reference.base)) | {name: value}
+        url = fill(path, PATH_VALUES)
         if reference.where == "query":
-            return await world.client.request(method, path, params=request, headers=other)
-        return await world.client.request(method, path, json=request, headers=other)
+            return await world.client.request(method, url, params=request, headers=other)
+        return await world.client.request(method, url, json=request, headers=other)
 
     world.require(list(world.ids[reference.kind].values()))
     problems = []

@@ -32,7 +32,7 @@ from quantumtrade.db.timeseries import (
 )
 
 MODEL_TABLES = set(Base.metadata.tables)
-HEAD = "0006"
+HEAD = "0007"
 
 
 def _month(moment: datetime, ahead: int) -> datetime:

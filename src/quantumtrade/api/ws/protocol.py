@@ -8,7 +8,7 @@ Client to server (JSON text frames):
   omitted, ``regime`` (``regime``: the symbol's market regime changed), ``news`` (``news``:
   a story naming the symbol, scored), ``sentiment`` (``sentiment``: the symbol's
   aggregate sentiment moved) and ``ai`` (``ai``: a new AI decision on the symbol); private
-  channels ``orders``, ``fills``, ``alerts``, ``portfolio`` need auth
+  channels ``orders``, ``fills``, ``alerts``, ``portfolio``, ``backtests``, ``reports`` need auth
 - ``{"type": "unsubscribe", "symbols": [...], "channels": [...]}`` (neither: everything)
 - ``{"type": "ping"}`` (answered by ``pong``) and ``{"type": "pong"}`` (answers a server ping)
 
@@ -26,7 +26,7 @@ from typing import Any
 
 DEFAULT_MARKET_CHANNELS = ("trades", "quotes", "bars")
 MARKET_CHANNELS = (*DEFAULT_MARKET_CHANNELS, "regime", "news", "sentiment", "ai")
-PRIVATE_CHANNELS = ("orders", "fills", "alerts", "portfolio", "backtests")
+PRIVATE_CHANNELS = ("orders", "fills", "alerts", "portfolio", "backtests", "reports")
 CHANNEL_BY_TYPE = {
     "price": "trades",
     "quote": "quotes",

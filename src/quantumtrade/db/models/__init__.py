@@ -19,6 +19,7 @@ from quantumtrade.db.models.auth import (
 from quantumtrade.db.models.base import Base, timeseries_tables
 from quantumtrade.db.models.journal import JournalEntry, JournalState
 from quantumtrade.db.models.market import Alert, MarketData, RegimeChange, SentimentData
+from quantumtrade.db.models.reports import DailyReport
 from quantumtrade.db.models.system import SystemLog
 from quantumtrade.db.models.trading import (
     LedgerEntry,
@@ -38,6 +39,7 @@ __all__ = [
     "BacktestDataset",
     "BacktestResult",
     "Base",
+    "DailyReport",
     "JournalEntry",
     "JournalState",
     "LedgerEntry",
