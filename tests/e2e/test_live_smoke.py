@@ -41,12 +41,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from quantumtrade.marketdata.simulator.calendar import TradingCalendar
 from support import (
     BACKEND,
     RUN_ID,
@@ -60,6 +62,9 @@ from support import (
 
 # Routes with no answer for crypto (information_unavailable): no insider filings, no options.
 NOT_FOR_CRYPTO = ("/api/insider/", "/api/options/")
+# A portfolio made during the test existed on no closed session: its daily report answers 404
+# by design (the system report of the same day is tested).
+BEFORE_THE_PORTFOLIO = "/api/reports/"
 
 jsonschema_rs: ModuleType | None
 try:  # brought by schemathesis (a dev dependency); the key checks below run without it
@@ -523,6 +528,20 @@ async def create_resources(client: Recorder, session_id: str) -> dict[str, str]:
     }
 
 
+def last_closed_day(now: str, always_open: bool) -> str:
+    """The latest exchange session closed by the server's ``now``, as the reports name it."""
+    moment = datetime.fromisoformat(now)
+    calendar = TradingCalendar(always_open=always_open)
+    end = moment.astimezone(ZoneInfo("America/New_York")).date()
+    sessions = calendar.sessions("us_equity", end - timedelta(days=10), end)
+    closed = [
+        day
+        for day, close in zip(sessions.index, sessions["close"], strict=True)
+        if close.to_pydatetime() <= moment
+    ]
+    return str(closed[-1].date())
+
+
 def planned_gets(
     spec: dict[str, Any], values: dict[str, str]
 ) -> tuple[list[tuple[str, str, dict[str, str]]], list[str]]:
@@ -684,6 +703,7 @@ async def test_every_get_route_answers_without_5xx_while_the_feed_runs(
 
             sessions = await client.json("GET", "/api/auth/sessions")
             values = await create_resources(client, sessions[0]["id"])
+            values["day"] = last_closed_day(clock["timestamp"], market == "always_open")
             planned, unfilled = planned_gets(spec, values)
             assert not unfilled, "routes the test cannot fill:\n" + "\n".join(unfilled)
 
@@ -739,7 +759,9 @@ async def test_every_get_route_answers_without_5xx_while_the_feed_runs(
                 u
                 for p in passes
                 for u, status in p.items()
-                if status == 404 and not (u.startswith(NOT_FOR_CRYPTO) and "BTC" in u)
+                if status == 404
+                and not (u.startswith(NOT_FOR_CRYPTO) and "BTC" in u)
+                and not u.startswith(BEFORE_THE_PORTFOLIO)
             }
         )
         assert not missing, "GETs answered 404:\n" + "\n".join(missing)
