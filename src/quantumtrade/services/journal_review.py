@@ -357,11 +357,21 @@ async def analysis(
     groups = review.analyse_all(
         found, dimensions=dimensions, min_sample=min_sample, confidence=confidence
     )
+
+    def flagged(stats: Any) -> dict[str, Any]:
+        view: dict[str, Any] = _money_view(stats)
+        view["small_sample"] = stats.n < min_sample
+        return view
+
+    emotions = _money_view(review.emotion_patterns(found, min_sample, confidence=confidence))
+    for item in emotions["before"]:
+        item["small_sample"] = item["n"] < min_sample
     return {
         "portfolio_id": str(portfolio.id),
-        "overall": _money_view(review.overall(found, min_sample=min_sample, confidence=confidence)),
-        "groups": {name: _money_view(rows) for name, rows in groups.items()},
-        "emotions": _money_view(review.emotion_patterns(found, min_sample, confidence=confidence)),
+        "min_sample": min_sample,
+        "overall": flagged(review.overall(found, min_sample=min_sample, confidence=confidence)),
+        "groups": {name: [flagged(row) for row in rows] for name, rows in groups.items()},
+        "emotions": emotions,
         "streaks": _money_view(review.streaks(found, min_sample, confidence=confidence)),
     }
 

@@ -181,6 +181,9 @@ REFERENCES = {
     ("GET", "/api/reports/{day}", "portfolio_id"): Reference(
         "query", "portfolio_id", {}, "portfolio_not_found"
     ),
+    ("GET", "/api/reports/daily", "portfolio_id"): Reference(
+        "query", "portfolio_id", {"date": PATH_VALUES["day"]}, "portfolio_not_found"
+    ),
     ("POST", "/api/reports/{day}/regenerate", "portfolio_id"): Reference(
         "query", "portfolio_id", {}, "portfolio_not_found"
     ),

@@ -413,11 +413,11 @@ async def test_mistakes_name_the_trades_and_follow_the_thresholds_given(make_api
             {"revenge_window_minutes": 0},
             {"chase_atr": -1},
             {"confidence": 1.5},
-            {"dimension": "colour"},
+            {"group_by": "colour"},
         ):
             path = (
                 "/api/journal/analysis"
-                if {"confidence", "dimension"} & set(params)
+                if {"confidence", "group_by"} & set(params)
                 else ("/api/journal/mistakes")
             )
             assert_error(
@@ -442,9 +442,15 @@ async def test_analysis_and_advice_come_from_the_trades_themselves(make_api: Any
             )
             assert patched.status_code == 200, patched.text
         analysis = await d.client.get(
-            "/api/journal/analysis", params={"dimension": ["tag", "symbol"]}, headers=d.headers
+            "/api/journal/analysis", params={"group_by": ["tag", "symbol"]}, headers=d.headers
         )
         advice = await d.client.get("/api/journal/recommendations", headers=d.headers)
+        strict = await d.client.get(
+            "/api/journal/analysis", params={"group_by": "tag", "min_sample": 20}, headers=d.headers
+        )
+        strict_advice = await d.client.get(
+            "/api/journal/recommendations", params={"min_sample": 20}, headers=d.headers
+        )
 
     assert analysis.status_code == 200, analysis.text
     body = analysis.json()
@@ -468,6 +474,11 @@ async def test_analysis_and_advice_come_from_the_trades_themselves(make_api: Any
     top = recommendations[0]
     assert top["kind"] in ("avoid", "fix")
     assert str(top["evidence"]["n"]) in top["message"]
+    # Twelve trades are too few for a group of at least twenty: flagged, and no advice.
+    (small,) = strict.json()["groups"]["tag"]
+    assert small["small_sample"] is True and small["conclusive"] is False
+    assert scalps["small_sample"] is False
+    assert strict_advice.json()["recommendations"] == []
 
 
 async def test_oversize_and_ignored_ai_use_the_portfolio_limit_and_the_decision_in_force(

@@ -239,6 +239,7 @@ async def test_system_report_is_for_admins(make_api: Any) -> None:
     async with desk(make_api) as d:
         await trading_day(d)
         refused = await d.get(f"/api/admin/reports/system/{DAY}")
+        refused_daily = await d.get("/api/reports/system/daily", date=DAY)
         async with d.app.state.container.session_factory() as db, db.begin():
             await db.execute(
                 sa.update(User).where(User.id == uuid.UUID(d.user_id)).values(role="admin")
@@ -246,8 +247,13 @@ async def test_system_report_is_for_admins(make_api: Any) -> None:
         response = await d.get(f"/api/admin/reports/system/{DAY}")
         markdown = await d.get(f"/api/admin/reports/system/{DAY}", format="markdown")
         weekend = await d.get("/api/admin/reports/system/2026-11-15")
+        by_query = await d.get("/api/reports/system/daily", date=DAY)
+        latest = await d.get("/api/reports/system/daily", format="md")
 
     assert_error(refused, 403, "admin_required")
+    assert_error(refused_daily, 403, "admin_required")
+    assert by_query.json() == response.json()  # the same stored report, by either address
+    assert latest.text == markdown.text  # the latest closed session is the day
     assert response.status_code == 200, response.text
     report = response.json()
     assert report["kind"] == "system" and report["date"] == DAY
@@ -257,3 +263,27 @@ async def test_system_report_is_for_admins(make_api: Any) -> None:
     assert "since it started" in section(report, "traffic")["data"]["window"]
     assert markdown.status_code == 200 and "# System report" in markdown.text
     assert_error(weekend, 422, "not_a_trading_day")
+
+
+async def test_the_daily_address_takes_the_date_as_a_query_and_defaults_to_the_last_close(
+    make_api: Any,
+) -> None:
+    async with desk(make_api) as d:
+        portfolio = await trading_day(d)
+        pid = portfolio["id"]
+        by_path = await d.get(f"/api/reports/{DAY}", portfolio_id=pid, format="markdown")
+        by_query = await d.get("/api/reports/daily", portfolio_id=pid, date=DAY, format="md")
+        latest = await d.get("/api/reports/daily", portfolio_id=pid)
+        html = await d.get("/api/reports/daily", date=DAY, format="html")  # the default portfolio
+        weekend = await d.get("/api/reports/daily", portfolio_id=pid, date="2026-11-15")
+        stranger = bearer((await register(d.client))["access_token"])
+        other = await d.client.get(
+            "/api/reports/daily", params={"portfolio_id": pid}, headers=stranger
+        )
+
+    assert by_path.status_code == by_query.status_code == 200, by_query.text
+    assert by_query.text == by_path.text
+    assert latest.status_code == 200 and latest.json()["date"] == DAY
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    assert_error(weekend, 422, "not_a_trading_day")
+    assert_error(other, 404, "portfolio_not_found")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -429,6 +429,25 @@ def test_a_planted_fomo_loss_is_found_and_ranked_first(seed: int) -> None:
     assert "tagged fomo lose 0.60R on average over 30 trades (95% interval" in top.message
     low, high = top.evidence.interval or (0.0, 0.0)
     assert low < -0.6 < high < 0
+
+
+def test_the_advice_changes_with_the_trades() -> None:
+    # The same journal with the fomo trades turned into winners: the advice to avoid them goes,
+    # and no advice about fomo takes its place unless the figures support it.
+    trips = with_fomo(np.random.default_rng(100))
+    losing = recommend(trips)
+    assert (losing[0].evidence.dimension, losing[0].evidence.key) == ("tag", "fomo")
+    turned = [
+        replace(t, r_multiple=-(t.r_multiple or 0.0), net_pl=-t.net_pl, return_pct=-t.return_pct)
+        if t.id.startswith("fomo")
+        else t
+        for t in trips
+    ]
+    winning = recommend(turned)
+    assert not [a for a in winning if a.kind == "avoid" and a.evidence.key == "fomo"]
+    (focus,) = [a for a in winning if a.evidence.key == "fomo"]
+    assert focus.kind == "focus"
+    assert focus.evidence.value == pytest.approx(0.6)
 
 
 def test_a_group_explained_by_a_stronger_finding_is_not_advice() -> None:

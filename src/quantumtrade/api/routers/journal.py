@@ -260,7 +260,7 @@ async def get_analysis(
     principal: CurrentPrincipal,
     desk: DeskDep,
     portfolio_id: PortfolioQuery = None,
-    dimension: Annotated[
+    group_by: Annotated[
         list[Literal[DIMENSIONS]] | None,  # type: ignore[valid-type]
         Query(description="Only these groupings (repeat the parameter); all when omitted."),
     ] = None,
@@ -278,7 +278,7 @@ async def get_analysis(
         db,
         container=desk.container,
         portfolio=portfolio,
-        dimensions=tuple(dict.fromkeys(dimension)) if dimension else DIMENSIONS,
+        dimensions=tuple(dict.fromkeys(group_by)) if group_by else DIMENSIONS,
         min_sample=min_sample,
         confidence=confidence,
         since=since,

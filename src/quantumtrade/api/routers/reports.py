@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
@@ -49,7 +49,24 @@ FormatQuery = Annotated[
 ]
 
 
+DailyFormatQuery = Annotated[
+    Literal["json", "md", "markdown", "html"],
+    Query(alias="format", description="json, md (or markdown), or html (one page, SVG)."),
+]
+DateQuery = Annotated[
+    IsoDate | None,
+    Query(
+        alias="date",
+        description=(
+            "A trading day, YYYY-MM-DD; the latest session closed by now when omitted. A weekend "
+            "or holiday answers 422 not_a_trading_day."
+        ),
+    ),
+]
+
+
 def _answer(report: dict[str, Any], fmt: str) -> Any:
+    fmt = "markdown" if fmt == "md" else fmt
     if fmt == "json":
         return report
     body, media_type = reports.render(report, fmt)
@@ -82,6 +99,48 @@ async def list_reports(
         offset=offset,
     )
     return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+@router.get(
+    "/daily",
+    response_model=PortfolioReportOut,
+    responses=REPORT_FORMATS,
+    summary="A portfolio's daily report by date (the latest closed session by default)",
+)
+async def get_daily(
+    db: SessionDep,
+    principal: CurrentPrincipal,
+    desk: DeskDep,
+    portfolio_id: PortfolioQuery = None,
+    day: DateQuery = None,
+    fmt: DailyFormatQuery = "json",
+) -> Any:
+    """``GET /api/reports/{date}`` with the date as a query parameter, which may be left out."""
+    report = await reports.get_report(
+        db,
+        desk=desk,
+        user_id=principal.user.id,
+        portfolio_id=portfolio_id,
+        day=reports.report_day(desk.container, day),
+    )
+    return _answer(report, fmt)
+
+
+@router.get(
+    "/system/daily",
+    response_model=SystemReportOut,
+    responses={**REPORT_FORMATS, **refused("The account is not an administrator")},
+    summary="The system's daily report by date (administrators)",
+)
+async def get_system_daily(
+    container: ContainerDep,
+    _admin: CurrentAdmin,
+    day: DateQuery = None,
+    fmt: DailyFormatQuery = "json",
+) -> Any:
+    """``GET /api/admin/reports/system/{date}`` with the date as a query parameter."""
+    report = await reports.system_report(container, day=reports.report_day(container, day))
+    return _answer(report, fmt)
 
 
 @router.get(

@@ -342,6 +342,9 @@ class GroupStatsOut(BaseModel):
     confidence: float
     test_confidence: float
     trip_ids: list[str]
+    small_sample: bool = Field(
+        description="Fewer than ``min_sample`` trips: a pattern here is not a finding."
+    )
 
 
 class EmotionStatsOut(BaseModel):
@@ -358,6 +361,7 @@ class EmotionStatsOut(BaseModel):
     excess_net_pl: str = Field(description="Net P&L beyond what the average trip would have made.")
     conclusive: bool
     trip_ids: list[str]
+    small_sample: bool = Field(description="Fewer than ``min_sample`` trips.")
 
 
 class EmotionAfterOut(BaseModel):
@@ -421,6 +425,7 @@ class AnalysisOut(BaseModel):
             "examples": [
                 {
                     "portfolio_id": "8d2f4c1a-1b3e-4f5a-9c6d-7e8f9a0b1c2d",
+                    "min_sample": 10,
                     "overall": {
                         "dimension": "all",
                         "key": "all",
@@ -441,6 +446,7 @@ class AnalysisOut(BaseModel):
                         "confidence": 0.95,
                         "test_confidence": 0.95,
                         "trip_ids": _IDS,
+                        "small_sample": False,
                     },
                     "groups": {"tag": []},
                     "emotions": {
@@ -472,6 +478,7 @@ class AnalysisOut(BaseModel):
     )
 
     portfolio_id: Id
+    min_sample: int = Field(description="The fewest trips a group needs to be conclusive.")
     overall: GroupStatsOut
     groups: dict[str, list[GroupStatsOut]]
     emotions: EmotionReportOut

@@ -48,6 +48,7 @@ __all__ = [
     "list_reports",
     "regenerate",
     "render",
+    "report_day",
     "store_portfolio_report",
     "system_report",
 ]
@@ -168,6 +169,16 @@ def _existing_session(container: Container, portfolio: Portfolio, day: date) -> 
             details={"date": day.isoformat()},
         )
     return session
+
+
+def report_day(container: Container, day: date | None) -> date:
+    """The day asked for, or the latest session closed by now; 404 when there is none."""
+    if day is not None:
+        return day
+    session = last_closed_day(container)
+    if session is None:
+        raise NotFound("No session has closed yet.", code="report_not_found")
+    return session.day
 
 
 async def get_report(
