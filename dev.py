@@ -57,7 +57,20 @@ def ensure_installed(*, dev: bool) -> None:
     if stamp.get("pyproject") == digest and (stamp.get("dev") or not dev):
         return
     _run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    _run(PYTHON, "-m", "pip", "install", "--quiet", TORCH, "--index-url", TORCH_INDEX)
+    # Few retries: where the index cannot be reached but a local wheel directory (pip's
+    # find-links) holds the build, pip's default five retries per package only add minutes.
+    _run(
+        PYTHON,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--retries",
+        "2",
+        TORCH,
+        "--index-url",
+        TORCH_INDEX,
+    )
     _run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[dev]" if dev else ".")
     STAMP.write_text(json.dumps({"pyproject": digest, "dev": dev}))
 

@@ -5,10 +5,16 @@ through others) and are marked ``postgres`` / ``redis`` automatically. Without t
 skip, except under ``CI=true``, where a missing server fails the run.
 
 ``QT_TEST_BACKEND=scale`` runs the API tests on PostgreSQL + Redis instead of SQLite + memory.
+A test whose app the backend decides (it uses ``app_database_url`` or ``app_redis_url``, or is
+marked ``backend``) is marked ``backend``; under ``QT_TEST_BACKEND=scale`` only those run, since
+every other test does the same thing on either backend and has already run in the embedded pass
+(tests of the data layer, cache and bus use the real servers in both). ``QT_TEST_ALL=1`` runs
+everything in scale mode too.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -36,13 +42,31 @@ hypothesis_settings.register_profile("quantumtrade", deadline=None)
 hypothesis_settings.load_profile("quantumtrade")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+# The fixtures through which the backend choice reaches a test's app.
+BACKEND_FIXTURES = frozenset({"app_database_url", "app_redis_url"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         names = getattr(item, "fixturenames", ())
         if "postgres_admin_url" in names:
             item.add_marker(pytest.mark.postgres)
         if "redis_url" in names:
             item.add_marker(pytest.mark.redis)
+        if BACKEND_FIXTURES.intersection(names):
+            item.add_marker(pytest.mark.backend)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # On several workers (``-n``), the modules with a slow test go out first, so that the
+        # longest ones do not start last and leave the other workers idle at the end.
+        slow = {item.path for item in items if item.get_closest_marker("slow") is not None}
+        items.sort(key=lambda item: item.path not in slow)
+    if BACKEND != "scale" or os.environ.get("QT_TEST_ALL") == "1":
+        return
+    kept = [item for item in items if item.get_closest_marker("backend") is not None]
+    skipped = [item for item in items if item.get_closest_marker("backend") is None]
+    if skipped:
+        config.hook.pytest_deselected(items=skipped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")

@@ -72,7 +72,7 @@ try:  # brought by schemathesis (a dev dependency); the key checks below run wit
 except ImportError:  # pragma: no cover
     jsonschema_rs = None
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.backend]
 
 STARTUP_TIMEOUT_SECONDS = 120.0  # as the e2e server fixture
 REQUEST_TIMEOUT_SECONDS = 20.0  # an answer slower than this counts as a hung request

@@ -25,11 +25,21 @@ from support import DEFAULT_NOW, bearer, register
 PRICE_FIELDS = set(PriceSnapshot.__dataclass_fields__)
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 60.0) -> None:
-    """Poll ``check`` until it holds; fail after ``timeout`` seconds (generous: noisy VM)."""
+async def eventually(
+    check: Callable[[], Awaitable[bool]],
+    timeout: float = 60.0,
+    client: httpx.AsyncClient | None = None,
+) -> None:
+    """Poll ``check`` until it holds; fail after ``timeout`` seconds (generous: noisy VM).
+
+    With ``client``, a failure shows the app's health, where the feed says whether it leads,
+    what it published and its last error.
+    """
     deadline = time.monotonic() + timeout
     while not await check():
-        assert time.monotonic() < deadline, "condition not reached in time"
+        if time.monotonic() >= deadline:
+            health = (await client.get("/api/health")).text if client is not None else ""
+            raise AssertionError(f"condition not reached in {timeout:.0f} s; health: {health}")
         await asyncio.sleep(0.05)
 
 
@@ -65,7 +75,7 @@ async def test_price_after_the_feed_refreshed_the_cache_answers_the_full_shape(
 ) -> None:
     async with live(make_api) as (app, client):
         first = await price(client)
-        await eventually(await feed_refreshed(app, "AAPL", first["timestamp"]))
+        await eventually(await feed_refreshed(app, "AAPL", first["timestamp"]), client=client)
         cached = await price_cache.read(app.state.container.cache, "AAPL")
         assert cached is not None
         served = await price(client)
@@ -78,7 +88,7 @@ async def test_price_after_the_feed_refreshed_the_cache_answers_the_full_shape(
 async def test_quotes_while_the_feed_runs_answer_every_symbol(make_api: Any) -> None:
     async with live(make_api) as (app, client):
         first = await price(client, "MSFT")
-        await eventually(await feed_refreshed(app, "MSFT", first["timestamp"]))
+        await eventually(await feed_refreshed(app, "MSFT", first["timestamp"]), client=client)
         for _ in range(3):
             response = await client.get("/api/market/quotes", params={"symbols": "AAPL,MSFT"})
             assert response.status_code == 200, response.text
@@ -96,7 +106,7 @@ async def test_portfolio_while_the_feed_runs_reports_the_day_pl(make_api: Any) -
             "/api/orders", json={"symbol": "AAPL", "side": "buy", "qty": "5"}, headers=headers
         )
         assert order.status_code == 201, order.text
-        await eventually(await feed_refreshed(app, "AAPL", first["timestamp"]))
+        await eventually(await feed_refreshed(app, "AAPL", first["timestamp"]), client=client)
         portfolios = await client.get("/api/portfolios", headers=headers)
         assert portfolios.status_code == 200, portfolios.text
         (portfolio,) = portfolios.json()
