@@ -35,11 +35,38 @@ errors = Console(stderr=True)
 
 # The execution-model options that every command running the engine takes.
 FillOption = Annotated[str, typer.Option(help="next_open or close.")]
-SizingOption = Annotated[str, typer.Option(help="fixed_qty, fixed_fraction or vol_target.")]
+SizingOption = Annotated[str, typer.Option(help="fixed_fraction, all_in, fixed_qty or vol_target.")]
+FractionalOption = Annotated[
+    bool, typer.Option("--fractional", help="Size in fractions of a share (always for crypto).")
+]
+TickOption = Annotated[
+    str,
+    typer.Option(
+        "--tick",
+        help="Tick rounding of fill prices: off (the modelled price exactly), us ($0.01, or "
+        "$0.0001 below $1, against the trader; cash to the cent) or a tick size.",
+    ),
+]
 CashOption = Annotated[float, typer.Option(help="Starting cash.")]
 SlippageOption = Annotated[float, typer.Option(help="Slippage in basis points.")]
 PerShareOption = Annotated[float, typer.Option(help="Commission per share.")]
 PercentageOption = Annotated[float, typer.Option(help="Commission as a fraction of value.")]
+
+
+def parse_tick(text: str) -> str | float | None:
+    """Read ``--tick``: off, us or a positive tick size."""
+    word = text.strip().lower()
+    if word == "off":
+        return None
+    if word == "us":
+        return "us"
+    try:
+        tick = float(word)
+    except ValueError:
+        raise typer.BadParameter(f"--tick is off, us or a tick size, got {text!r}") from None
+    if not 0.0 < tick < 1e6:
+        raise typer.BadParameter(f"--tick must be a positive tick size, got {text!r}")
+    return tick
 
 
 def engine_options(
@@ -49,6 +76,9 @@ def engine_options(
     slippage_bps: float,
     per_share: float,
     percentage: float,
+    *,
+    fractional: bool = False,
+    tick: str = "off",
 ) -> dict[str, Any]:
     """Return the ``BacktestConfig`` options the shared flags give."""
     return {
@@ -58,6 +88,8 @@ def engine_options(
         "slippage_bps": slippage_bps,
         "per_share": per_share,
         "percentage": percentage,
+        "fractional": fractional,
+        "tick_size": parse_tick(tick),
     }
 
 
@@ -211,6 +243,8 @@ def backtest(
     slippage_bps: SlippageOption = 0.0,
     per_share: PerShareOption = 0.0,
     percentage: PercentageOption = 0.0,
+    fractional: FractionalOption = False,
+    tick: TickOption = "off",
     plot: Annotated[
         Path | None, typer.Option(help="Write an equity + drawdown chart (.png or .html).")
     ] = None,
@@ -222,7 +256,10 @@ def backtest(
     if plot is not None and plot.suffix.lower() not in (".png", ".html", ".htm"):
         raise typer.BadParameter("--plot writes a .png or .html chart: give such a path")
     settings = load_settings()
-    config = engine_options(fill, sizing, initial_cash, slippage_bps, per_share, percentage)
+    config = engine_options(
+        fill, sizing, initial_cash, slippage_bps, per_share, percentage,
+        fractional=fractional, tick=tick,
+    )  # fmt: skip
     market = SimulatedMarket(seed=settings.market_seed, clock=SystemClock())
     known = {info.symbol: info.asset_class for info in market.symbols()}
     if data is not None:

@@ -22,10 +22,12 @@ from quantumtrade.backtest.optimize import (
 from quantumtrade.cli_backtest import (
     CashOption,
     FillOption,
+    FractionalOption,
     PercentageOption,
     PerShareOption,
     SizingOption,
     SlippageOption,
+    TickOption,
     engine_options,
     load_bars,
     parse_date,
@@ -167,6 +169,8 @@ def optimize(
     slippage_bps: SlippageOption = 0.0,
     per_share: PerShareOption = 0.0,
     percentage: PercentageOption = 0.0,
+    fractional: FractionalOption = False,
+    tick: TickOption = "off",
     workers: Annotated[
         int | None, typer.Option(help="Local worker processes (default: CPUs).", min=1)
     ] = None,
@@ -184,7 +188,10 @@ def optimize(
     settings = load_settings()
     candidates = parse_grid(grid)
     fixed = parse_params(param or [])
-    config = engine_options(fill, sizing, initial_cash, slippage_bps, per_share, percentage)
+    config = engine_options(
+        fill, sizing, initial_cash, slippage_bps, per_share, percentage,
+        fractional=fractional, tick=tick,
+    )  # fmt: skip
     market = SimulatedMarket(seed=settings.market_seed, clock=SystemClock())
     known = {info.symbol: info.asset_class for info in market.symbols()}
     if data is not None:

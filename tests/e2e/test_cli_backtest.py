@@ -6,8 +6,10 @@ import asyncio
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import pytest
 from PIL import Image
 from rich.progress import Progress
 
@@ -20,11 +22,22 @@ from quantumtrade.marketdata.simulator.source import SimulatedMarket
 from support import run_cli
 
 
+@pytest.mark.parametrize(
+    ("flags", "options"),
+    [
+        ([], {}),
+        (
+            ["--sizing", "all_in", "--fractional", "--tick", "us", "--slippage-bps", "3"],
+            {"sizing": "all_in", "fractional": True, "tick_size": "us", "slippage_bps": 3.0},
+        ),
+    ],
+    ids=["defaults", "all_in_fractional_us_ticks"],
+)
 def test_json_output_matches_the_engine_on_the_same_file(
-    env: dict[str, str], tmp_path: Path
+    env: dict[str, str], tmp_path: Path, flags: list[str], options: dict[str, Any]
 ) -> None:
-    closes = [
-        100 + 10 * ((i // 15) % 2) + (i % 15) * (1 if (i // 15) % 2 == 0 else -1)
+    closes = [  # quoted to $0.0001, so tick rounding shows
+        100.0123 + 10 * ((i // 15) % 2) + (i % 15) * (1 if (i // 15) % 2 == 0 else -1)
         for i in range(120)
     ]
     frame = pd.DataFrame(
@@ -57,15 +70,18 @@ def test_json_output_matches_the_engine_on_the_same_file(
         "slow=8",
         "--format",
         "json",
+        *flags,
         env=env,
     )
     assert result.returncode == 0, result.stderr
     body = json.loads(result.stdout)
     expected = run_strategy(
-        read_bar_file(path), "sma_crossover", {"fast": 3, "slow": 8}, BacktestConfig()
+        read_bar_file(path), "sma_crossover", {"fast": 3, "slow": 8}, BacktestConfig(**options)
     )
     assert body["metrics"]["final_equity"] == float(expected.equity.iloc[-1])
     assert len(body["trades"]) == len(expected.trades) > 0
+    entries = [trade["entry_price"] for trade in body["trades"]]
+    assert entries == expected.trades["entry_price"].tolist()
     assert body["params"]["fast"] == 3
 
 
@@ -110,6 +126,13 @@ def test_bad_parameters_are_refused_with_a_clear_message(env: dict[str, str]) ->
     )
     assert result.returncode == 2
     assert "error" in result.stderr.lower()
+    bad_tick = run_cli(
+        "backtest", "--strategy", "sma_crossover", "--symbol", "AAPL",
+        "--start", "2024-01-01", "--end", "2024-06-01", "--tick", "cents",
+        env=env,
+    )  # fmt: skip
+    assert bad_tick.returncode == 2
+    assert "--tick is off, us or a tick size" in bad_tick.stderr
     unknown = run_cli(
         "backtest",
         "--strategy",

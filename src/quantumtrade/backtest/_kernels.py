@@ -3,6 +3,11 @@
 The price and fee arithmetic mirrors ``domain.execution`` in float64: fixed-bps slippage
 (``FixedBps``), the US tick grid rounded against the trader (``quantize_price``), and commissions
 rounded up to the cent then clamped (``PerShare`` and ``Percentage``).
+
+Tick rounding is an option of the bar loop (``TICK_*``): off, fills happen at the modelled price
+exactly and cash moves by the exact value of each fill; on (the US rule or a fixed tick), prices
+go on the grid against the trader and cash moves by the value rounded to the cent, as the paper
+ledger books it.
 """
 
 from __future__ import annotations
@@ -27,6 +32,13 @@ EXIT_TAKE_PROFIT = 2
 SIZE_FIXED_QTY = 0
 SIZE_FIXED_FRACTION = 1
 SIZE_VOL_TARGET = 2
+
+TICK_OFF = 0  # the modelled price exactly, cash to full precision
+TICK_US = 1  # $0.01 at or above $1, $0.0001 below; cash to the cent
+TICK_FIXED = 2  # a given tick size; cash to the cent
+
+# The smallest quantity step of fractional sizing, the paper ledger's (``QTY_STEP``).
+QTY_UNITS = 1e9
 
 
 @njit(cache=True)
@@ -66,10 +78,44 @@ def cents(value: float) -> float:  # pragma: no cover
 
 @njit(cache=True)
 def fill_price(reference: float, is_buy: bool, slippage_bps: float) -> float:  # pragma: no cover
-    """Return the market fill price: ``reference`` moved adversely by bps, on the tick grid."""
+    """Return the market fill price: ``reference`` moved adversely by bps, on the US tick grid."""
+    return modelled_fill_price(reference, is_buy, slippage_bps, TICK_US, 0.0)
+
+
+@njit(cache=True)
+def grid_price(
+    price: float, is_buy: bool, tick_mode: int, tick: float
+) -> float:  # pragma: no cover
+    """Put ``price`` on the configured tick grid against the trader, or leave it (``TICK_OFF``)."""
+    if tick_mode == TICK_US:
+        return quantize_price(price, is_buy)
+    if tick_mode == TICK_FIXED:
+        return max(_to_grid(price, tick, is_buy), tick)
+    return price
+
+
+@njit(cache=True)
+def modelled_fill_price(
+    reference: float, is_buy: bool, slippage_bps: float, tick_mode: int, tick: float
+) -> float:  # pragma: no cover
+    """Return the market fill price: ``reference`` moved adversely by bps, then the tick rule."""
     adjustment = reference * slippage_bps * 1e-4
     slipped = reference + adjustment if is_buy else reference - adjustment
-    return quantize_price(max(slipped, 0.0001), is_buy)
+    return grid_price(max(slipped, 0.0001), is_buy, tick_mode, tick)
+
+
+@njit(cache=True)
+def _book(value: float, tick_mode: int) -> float:  # pragma: no cover
+    # The cash a fill of this value moves: to the cent as the ledger books it, or exact.
+    return value if tick_mode == TICK_OFF else cents(value)
+
+
+@njit(cache=True)
+def _whole(size: float, fractional: bool) -> float:  # pragma: no cover
+    # Round a size down: to whole shares, or to the ledger's quantity step.
+    if fractional:
+        return math.floor(size * QTY_UNITS) / QTY_UNITS
+    return math.floor(size)
 
 
 @njit(cache=True)
@@ -132,6 +178,7 @@ def _book_exit(
     price: float,
     reason: int,
     fees: FloatArray,
+    tick_mode: int,
 ) -> float:  # pragma: no cover
     # Record the closed trade in ``row`` and return the cash the exit fill brings in.
     fee = _fee(qty, price, fees)
@@ -144,7 +191,7 @@ def _book_exit(
     trades[row, 6] = entry_fee + fee
     trades[row, 7] = side * qty * (price - entry_price) - entry_fee - fee
     reasons[row] = reason
-    return side * cents(qty * price) - fee
+    return side * _book(qty * price, tick_mode) - fee
 
 
 @njit(cache=True)
@@ -167,12 +214,17 @@ def run_kernel(
     take_profit: float,
     slippage_bps: float,
     fees: FloatArray,
+    tick_mode: int,
+    tick: float,
+    fractional: bool,
 ) -> tuple[FloatArray, Int8Array, FloatArray, FloatArray, int]:  # pragma: no cover
     """Trade ``target`` over the bars; return (trades, exit reasons, equity, position, count).
 
     ``trades`` has one row per closed trade: entry index, exit index, side (+1/-1), qty,
     entry price, exit price, fees, P&L. ``fees`` holds the six commission parameters.
     ``stop_loss`` / ``take_profit`` are fractions of the entry price, NaN when off.
+    ``tick_mode`` / ``tick`` pick the tick rule; ``fractional`` sizes to the ledger's quantity
+    step instead of whole shares.
     """
     n = close.shape[0]
     trades = np.empty((n + 1, 8), dtype=np.float64)
@@ -201,23 +253,27 @@ def run_kernel(
                     limit = entry_price * (1.0 + take_profit)
                     if low[i] <= stop:
                         reason = EXIT_STOP
-                        price = fill_price(min(open_[i], stop), False, slippage_bps)
+                        price = modelled_fill_price(
+                            min(open_[i], stop), False, slippage_bps, tick_mode, tick
+                        )
                     elif high[i] >= limit:
                         reason = EXIT_TAKE_PROFIT
-                        price = quantize_price(max(open_[i], limit), False)
+                        price = grid_price(max(open_[i], limit), False, tick_mode, tick)
                 else:
                     stop = entry_price * (1.0 + stop_loss)
                     limit = entry_price * (1.0 - take_profit)
                     if high[i] >= stop:
                         reason = EXIT_STOP
-                        price = fill_price(max(open_[i], stop), True, slippage_bps)
+                        price = modelled_fill_price(
+                            max(open_[i], stop), True, slippage_bps, tick_mode, tick
+                        )
                     elif low[i] <= limit:
                         reason = EXIT_TAKE_PROFIT
-                        price = quantize_price(min(open_[i], limit), True)
+                        price = grid_price(min(open_[i], limit), True, tick_mode, tick)
                 if reason >= 0:
                     cash += _book_exit(
                         trades, reasons, count, entry_idx, i, side, qty, entry_price, entry_fee,
-                        price, reason, fees,
+                        price, reason, fees, tick_mode,
                     )  # fmt: skip
                     count += 1
                     side = 0
@@ -230,36 +286,36 @@ def run_kernel(
             acted = desired
             reference = close[i] if fill_at_close else open_[i]
             if side != 0:
-                price = fill_price(reference, side == -1, slippage_bps)
+                price = modelled_fill_price(reference, side == -1, slippage_bps, tick_mode, tick)
                 cash += _book_exit(
                     trades, reasons, count, entry_idx, i, side, qty, entry_price, entry_fee,
-                    price, EXIT_SIGNAL, fees,
+                    price, EXIT_SIGNAL, fees, tick_mode,
                 )  # fmt: skip
                 count += 1
                 side = 0
                 qty = 0.0
             if desired == 0:
                 continue
-            price = fill_price(reference, desired == 1, slippage_bps)
+            price = modelled_fill_price(reference, desired == 1, slippage_bps, tick_mode, tick)
             if sizing == SIZE_FIXED_QTY:
                 size = quantity
             elif sizing == SIZE_FIXED_FRACTION:
-                size = math.floor(cash * fraction / price)
+                size = _whole(cash * fraction / price, fractional)
             else:
                 vol = _trailing_vol(close, signal_bar, vol_lookback) * math.sqrt(periods_per_year)
                 if not vol > 0.0:
                     continue
-                size = math.floor(min(vol_target / vol, max_leverage) * cash / price)
+                size = _whole(min(vol_target / vol, max_leverage) * cash / price, fractional)
             if size <= 0.0:
                 continue
             fee = _fee(size, price, fees)
-            cash -= desired * cents(size * price) + fee
+            cash -= desired * _book(size * price, tick_mode) + fee
             side = desired
             qty = size
             entry_idx = i
             entry_price = price
             entry_fee = fee
-        equity[i] = cash + side * cents(qty * close[i]) if side != 0 else cash
+        equity[i] = cash + side * _book(qty * close[i], tick_mode) if side != 0 else cash
         position[i] = side * qty
     return trades[:count], reasons[:count], equity, position, count
 

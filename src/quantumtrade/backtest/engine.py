@@ -7,11 +7,12 @@ Conventions:
   open, so no decision uses a price it could not have seen; with ``"close"`` it trades at bar
   ``i``'s close. An order goes out only when the signal changes: after a stop-loss or
   take-profit exit the engine stays flat until the signal moves.
-- Sizing (whole shares for the two equity-based modes, rounded down):
-  ``"fixed_qty"`` trades ``quantity`` shares; ``"fixed_fraction"`` buys
-  ``floor(fraction * equity / fill price)`` shares; ``"vol_target"`` scales the notional to
-  ``min(vol_target / realised_vol, max_leverage) * equity`` where ``realised_vol`` is the
-  annualised standard deviation (ddof=1, ``sqrt(periods_per_year)``) of the last
+- Sizing (whole shares for the equity-based modes, rounded down; with ``fractional=True``
+  down to the paper ledger's step of 1e-9 shares instead): ``"fixed_qty"`` trades
+  ``quantity`` shares; ``"fixed_fraction"`` buys ``floor(fraction * equity / fill price)``
+  shares; ``"all_in"`` is ``fixed_fraction`` with the fraction 1; ``"vol_target"`` scales the
+  notional to ``min(vol_target / realised_vol, max_leverage) * equity`` where ``realised_vol``
+  is the annualised standard deviation (ddof=1, ``sqrt(periods_per_year)``) of the last
   ``vol_lookback`` close-to-close returns up to the signal bar; without that history (or with
   zero volatility) it does not enter. Equity for sizing is the cash after closing any
   position at the same fill; the entry commission is not reserved out of it.
@@ -21,22 +22,26 @@ Conventions:
   (the bar's path is unknown, and assuming the worse outcome does not flatter the strategy).
   A bar opening beyond the stop fills at the open. The stop exits as a market order, with
   slippage; the take-profit as a limit order, at its level (or the better open) with no
-  slippage, as ``domain.execution.limit_fillable`` fills. Both land on the tick grid,
-  rounded against the trader.
+  slippage, as ``domain.execution.limit_fillable`` fills.
 - Execution mirrors ``domain.execution`` so paper trading and backtests agree:
   ``slippage_bps`` is ``FixedBps(bps)`` applied to the open or close (the reference price);
-  fill prices go on the US tick grid against the trader (``quantize_price`` with a side);
   the commission is ``PerShare(per_share, per_share_min, per_share_max)`` plus
   ``Percentage(percentage, percentage_min, percentage_max)`` on every fill, each rounded up
   to the cent before clamping. Regulatory fees are not modelled.
-- Cash moves as the paper ledger books a fill: by the fill's value ``qty * price`` rounded to
-  the cent (half to even), plus or minus the commission; the position is marked at each
-  close the same way. A trade's ``pnl`` is its realised P&L ``side * qty * (exit - entry)``
-  (as the ledger's ``realized_pl``) net of its entry and exit fees; its ``fees`` column is
-  their sum. The equity curve is cash plus the marked position, so when the run ends flat
-  the final equity equals ``initial_cash + trades.pnl.sum()`` up to that rounding (under half
-  a cent per fill; exact with whole shares at whole-cent prices). A position open at the end
-  stays open (marked to market, not in ``trades``).
+- Tick rounding (``tick_size``) is off by default: every fill happens at the modelled price
+  exactly (the reference price moved by the slippage; the stop or limit level) and cash moves
+  by the exact value ``qty * price``, so with costs off the engine agrees with a plain loop,
+  vectorbt or backtesting.py to float precision. ``tick_size="us"`` puts fill prices on the US
+  tick grid as paper trading does ($0.01 at or above $1, $0.0001 below; a buy rounded up, a
+  sell down), and a number puts them on that tick; either way cash then moves as the paper
+  ledger books a fill, by its value rounded to the cent (half to even), and the position is
+  marked at each close the same way. Prices already on the grid are left as they are.
+- A trade's ``pnl`` is its realised P&L ``side * qty * (exit - entry)`` (as the ledger's
+  ``realized_pl``) net of its entry and exit fees; its ``fees`` column is their sum. The
+  equity curve is cash plus the marked position, so when the run ends flat the final equity
+  equals ``initial_cash + trades.pnl.sum()`` (with tick rounding on, up to the cent rounding:
+  under half a cent per fill; exact with whole shares at whole-cent prices). A position open
+  at the end stays open (marked to market, not in ``trades``).
 - ``evaluate_strategy`` / ``evaluate_signals`` run the same engine on ``BarArrays`` (checked
   once, then reused) and return only the metrics dict, equal to ``run_backtest(...).metrics``;
   they build no DataFrame or Series, for parameter sweeps that call them many times.
@@ -58,11 +63,13 @@ from quantumtrade.backtest.strategies import BoundStrategy, from_dict, get_spec
 from quantumtrade.domain.metrics import TRADING_DAYS, performance_summary_values
 
 FillTiming = Literal["next_open", "close"]
-Sizing = Literal["fixed_qty", "fixed_fraction", "vol_target"]
+Sizing = Literal["fixed_qty", "fixed_fraction", "all_in", "vol_target"]
+TickSize = Literal["us"] | float | None
 
 _SIZING_CODES: dict[str, int] = {
     "fixed_qty": _kernels.SIZE_FIXED_QTY,
     "fixed_fraction": _kernels.SIZE_FIXED_FRACTION,
+    "all_in": _kernels.SIZE_FIXED_FRACTION,
     "vol_target": _kernels.SIZE_VOL_TARGET,
 }
 EXIT_REASONS: dict[int, str] = {
@@ -113,6 +120,8 @@ class BacktestConfig:
     percentage_min: float = 0.0
     percentage_max: float | None = None
     periods_per_year: int = TRADING_DAYS
+    tick_size: TickSize = None
+    fractional: bool = False
 
     def __post_init__(self) -> None:
         if self.fill_timing not in ("next_open", "close"):
@@ -136,6 +145,21 @@ class BacktestConfig:
                 raise ValueError(f"{prefix} needs rate >= 0 and 0 <= minimum <= maximum")
         if self.slippage_bps < 0.0:
             raise ValueError("slippage_bps must not be negative")
+        tick = self.tick_size
+        if not (
+            tick is None
+            or tick == "us"
+            or (isinstance(tick, int | float) and not isinstance(tick, bool) and 0 < tick < 1e6)
+        ):
+            raise ValueError(f"tick_size must be None, 'us' or a positive number, got {tick!r}")
+
+    def tick_rule(self) -> tuple[int, float]:
+        """Return the kernel's tick mode and tick size."""
+        if self.tick_size is None:
+            return _kernels.TICK_OFF, 0.0
+        if self.tick_size == "us":
+            return _kernels.TICK_US, 0.0
+        return _kernels.TICK_FIXED, float(self.tick_size)
 
     def fee_parameters(self) -> npt.NDArray[np.float64]:
         """Return the six commission numbers the kernel takes (no maximum is infinity)."""
@@ -255,6 +279,8 @@ def _simulate(
     arrays: BarArrays, target: Int8Array, config: BacktestConfig
 ) -> tuple[FloatArray, Int8Array, FloatArray, FloatArray]:
     nan = math.nan
+    tick_mode, tick = config.tick_rule()
+    fraction = 1.0 if config.sizing == "all_in" else float(config.fraction)
     raw, reasons, equity, position, _ = _kernels.run_kernel(
         arrays.open,
         arrays.high,
@@ -265,7 +291,7 @@ def _simulate(
         float(config.initial_cash),
         _SIZING_CODES[config.sizing],
         float(config.quantity),
-        float(config.fraction),
+        fraction,
         float(config.vol_target),
         int(config.vol_lookback),
         float(config.max_leverage),
@@ -274,6 +300,9 @@ def _simulate(
         nan if config.take_profit is None else float(config.take_profit),
         float(config.slippage_bps),
         config.fee_parameters(),
+        tick_mode,
+        tick,
+        bool(config.fractional),
     )
     return raw, reasons, equity, position
 

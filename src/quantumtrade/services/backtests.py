@@ -166,6 +166,8 @@ def prepare_backtest(
         )
     asset_class = known_symbols[canonical]
     options = {"periods_per_year": _PERIODS_PER_YEAR.get((asset_class, frame), 252), **config}
+    if asset_class == "crypto":
+        options["fractional"] = True  # crypto trades in fractions, whatever the sizing
     unknown = sorted(set(options) - set(CONFIG_FIELDS))
     if unknown:
         raise Unprocessable(f"Unknown option(s): {', '.join(unknown)}.", code="invalid_config")

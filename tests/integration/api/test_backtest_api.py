@@ -201,6 +201,38 @@ async def test_list_pages_newest_first_and_hides_others_backtests(
     assert_error(await client.get("/api/backtests"), 401)
 
 
+async def test_tick_rounding_and_fractional_sizing_reach_the_engine(
+    backtest_api: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, client = backtest_api
+    auth = bearer((await register(client))["access_token"])
+    bars = await app.state.container.market.get_bars(
+        "AAPL", Timeframe.DAY_1, datetime(2020, 1, 1, tzinfo=UTC), datetime(2023, 1, 1, tzinfo=UTC)
+    )
+    params = {"fast": 10, "slow": 30}
+    for changes, config in (
+        ({"tick_size": "us"}, {"tick_size": "us"}),
+        ({"sizing": "all_in", "fractional": True}, {"sizing": "all_in", "fractional": True}),
+        ({"tick_size": 0.05, "sizing": "all_in"}, {"tick_size": 0.05, "sizing": "all_in"}),
+    ):
+        body = await _run(client, auth, **changes)
+        engine = BacktestConfig(
+            initial_cash=50_000, slippage_bps=2, per_share=0.005, per_share_min=1, **config
+        )
+        expected = run_strategy(bars, "sma_crossover", params, engine)
+        assert body["metrics"]["final_equity"] == pytest.approx(
+            float(expected.equity.iloc[-1]), rel=1e-12
+        )
+        prices = [t["entry_price"] for t in body["trades"]]
+        assert prices == pytest.approx(expected.trades["entry_price"].tolist(), rel=1e-12)
+        assert {k: body["config"][k] for k in config} == config
+    # Fractional sizing holds fractions of a share; whole-share sizing does not.
+    fractional = await _run(client, auth, sizing="all_in", fractional=True)
+    assert any(t["qty"] != int(t["qty"]) for t in fractional["trades"])
+    whole = await _run(client, auth, sizing="all_in")
+    assert all(t["qty"] == int(t["qty"]) for t in whole["trades"])
+
+
 @pytest.mark.parametrize(
     ("changes", "code", "words"),
     [
@@ -219,6 +251,9 @@ async def test_list_pages_newest_first_and_hides_others_backtests(
         ({"fill": "whenever"}, "validation_error", None),
         ({"symbols": ["AAPL"]}, "validation_error", None),
         ({"initial_cash": 0}, "validation_error", None),
+        ({"tick_size": "cents"}, "validation_error", None),
+        ({"tick_size": 0}, "validation_error", None),
+        ({"fractional": "yes"}, "validation_error", None),
     ],
 )
 async def test_bad_input_is_422_with_the_uniform_body(

@@ -134,9 +134,13 @@ async def test_a_parquet_upload_with_a_range_backtests_only_that_range(
     assert body["status"] == "completed", body
     window = bars[(bars.index >= start) & (bars.index < end)]
     assert body["metrics"]["bars"] == len(window) == 1000
-    # Crypto minute bars: a year of 365 * 1440 periods, unless the request says otherwise.
+    # Crypto minute bars: a year of 365 * 1440 periods, unless the request says otherwise;
+    # crypto trades in fractions of a coin.
     assert body["config"]["periods_per_year"] == 365 * 1440
-    expected = run_strategy(window, "rsi", {}, BacktestConfig(periods_per_year=365 * 1440))
+    assert body["config"]["fractional"] is True
+    config = BacktestConfig(periods_per_year=365 * 1440, fractional=True)
+    expected = run_strategy(window, "rsi", {}, config)
+    assert any(trade["qty"] != int(trade["qty"]) for trade in body["trades"])
     assert body["metrics"]["final_equity"] == pytest.approx(float(expected.equity.iloc[-1]))
 
 

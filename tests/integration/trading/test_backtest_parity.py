@@ -2,7 +2,8 @@
 
 Scenario: 300 one-minute bars of a seeded random walk (realistic OHLC on the tick grid) in
 one New York session, and the ``sma_crossover`` strategy's target positions on their closes.
-``run_backtest`` trades them with ``fill_timing="next_open"``. The paper side is the real
+``run_backtest`` trades them with ``fill_timing="next_open"`` and ``tick_size="us"``, the tick
+rule and cent booking of the paper ledger. The paper side is the real
 app (its matching engine driven by the test, never by a background task) with the execution
 models set to match the backtest config, and a margin portfolio that may short. For each bar
 ``i`` the test
@@ -133,9 +134,10 @@ class Case:
 
 
 CASES = {
-    "no_costs": Case(BacktestConfig(sizing="fixed_qty", quantity=150.0), {}),
+    "no_costs": Case(BacktestConfig(tick_size="us", sizing="fixed_qty", quantity=150.0), {}),
     "slippage_per_share_min": Case(
         BacktestConfig(
+            tick_size="us",
             sizing="fixed_qty",
             quantity=150.0,
             slippage_bps=5.0,
@@ -153,6 +155,7 @@ CASES = {
     ),
     "percentage_fixed_fraction": Case(
         BacktestConfig(
+            tick_size="us",
             sizing="fixed_fraction",
             fraction=0.5,
             slippage_bps=2.5,
@@ -171,7 +174,9 @@ CASES = {
         end_flat=True,
     ),
     "percentage_long_only": Case(
-        BacktestConfig(sizing="fixed_qty", quantity=300.0, percentage=0.001, percentage_min=5.0),
+        BacktestConfig(
+            tick_size="us", sizing="fixed_qty", quantity=300.0, percentage=0.001, percentage_min=5.0
+        ),
         {
             "paper_commission": "percentage",
             "paper_commission_rate": Decimal("0.001"),
@@ -181,9 +186,14 @@ CASES = {
     ),
     # Fills whose notional is not a whole number of cents: fractional shares, and whole
     # shares at sub-dollar prices (quoted to $0.0001).
-    "fractional_qty": Case(BacktestConfig(sizing="fixed_qty", quantity=7.3), {}, allow_short=False),
+    "fractional_qty": Case(
+        BacktestConfig(tick_size="us", sizing="fixed_qty", quantity=7.3), {}, allow_short=False
+    ),
     "sub_dollar_prices": Case(
-        BacktestConfig(sizing="fixed_qty", quantity=12_345.0), {}, end_flat=True, start_price=0.98
+        BacktestConfig(tick_size="us", sizing="fixed_qty", quantity=12_345.0),
+        {},
+        end_flat=True,
+        start_price=0.98,
     ),
 }
 PARAMS = list(CASES)

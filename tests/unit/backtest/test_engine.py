@@ -90,8 +90,20 @@ def test_run_backtest_next_open_no_slippage_matches_hand_computation() -> None:
     assert result.metrics["total_return"] == pytest.approx(0.0392)
 
 
-def test_run_backtest_with_bps_slippage_matches_hand_computation() -> None:
+def test_run_backtest_with_bps_slippage_fills_at_the_modelled_price_without_tick_rounding() -> None:
     result = run_backtest(make_bars(CLOSES), long_then_short(), fixed(slippage_bps=10.0))
+    # 102.5 * 1.001 = 102.6025 in, 102.5 * 0.999 = 102.3975 out: 200 * -0.205 - 4 = -45.
+    # 100.5 * 0.999 = 100.3995 short, 98.5 * 1.001 = 98.5985 covered: 200 * 1.801 - 4 = 356.2.
+    assert trade_rows(result) == [
+        (3, 7, 1, 200.0, 102.6025, 102.3975, 4.0, -45.0, "signal"),
+        (9, 13, -1, 200.0, 100.3995, 98.5985, 4.0, 356.2, "signal"),
+    ]
+    assert result.equity.iloc[-1] == pytest.approx(10_311.2)
+
+
+def test_run_backtest_with_bps_slippage_and_us_ticks_matches_hand_computation() -> None:
+    config = fixed(slippage_bps=10.0, tick_size="us")
+    result = run_backtest(make_bars(CLOSES), long_then_short(), config)
     # 102.5 * 1.001 = 102.6025 -> 102.61 (a buy rounds up); 102.5 * 0.999 = 102.3975 -> 102.39.
     # 100.5 * 0.999 = 100.3995 -> 100.39 (a sell rounds down); 98.5 * 1.001 = 98.5985 -> 98.60.
     assert trade_rows(result) == [
@@ -160,23 +172,26 @@ def stop_bars(bar2: tuple[float, float, float, float]) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize(
-    ("side", "bar2", "stop_loss", "take_profit", "bps", "exit_price", "reason"),
+    ("side", "bar2", "stop_loss", "take_profit", "bps", "exit_price", "reason", "tick"),
     [
-        (1, (100.0, 101.0, 94.0, 96.0), 0.05, None, 0.0, 95.0, "stop_loss"),
+        (1, (100.0, 101.0, 94.0, 96.0), 0.05, None, 0.0, 95.0, "stop_loss", "us"),
         # Entry 100 * 1.001 = 100.10; stop 100.10 * 0.95 = 95.095, sold 0.1 % lower: 94.99.
-        (1, (100.0, 101.0, 94.0, 96.0), 0.05, None, 10.0, 94.99, "stop_loss"),
-        (1, (90.0, 91.0, 89.0, 90.0), 0.05, None, 0.0, 90.0, "stop_loss"),
-        (1, (101.0, 111.0, 100.0, 108.0), 0.05, 0.10, 0.0, 110.0, "take_profit"),
-        (1, (115.0, 116.0, 114.0, 115.0), 0.05, 0.10, 10.0, 115.0, "take_profit"),
-        (1, (100.0, 111.0, 94.0, 100.0), 0.05, 0.10, 0.0, 95.0, "stop_loss"),
-        (-1, (100.0, 106.0, 99.0, 104.0), 0.05, None, 0.0, 105.0, "stop_loss"),
-        (-1, (108.0, 109.0, 107.0, 108.0), 0.05, None, 0.0, 108.0, "stop_loss"),
-        (-1, (99.0, 100.0, 89.0, 92.0), 0.05, 0.10, 0.0, 90.0, "take_profit"),
-        (-1, (99.0, 106.0, 89.0, 100.0), 0.05, 0.10, 0.0, 105.0, "stop_loss"),
+        (1, (100.0, 101.0, 94.0, 96.0), 0.05, None, 10.0, 94.99, "stop_loss", "us"),
+        # Without tick rounding: 100.1 * 0.95 = 95.095, sold 0.1 % lower at 94.999905.
+        (1, (100.0, 101.0, 94.0, 96.0), 0.05, None, 10.0, 94.999905, "stop_loss", None),
+        (1, (90.0, 91.0, 89.0, 90.0), 0.05, None, 0.0, 90.0, "stop_loss", "us"),
+        (1, (101.0, 111.0, 100.0, 108.0), 0.05, 0.10, 0.0, 110.0, "take_profit", "us"),
+        (1, (115.0, 116.0, 114.0, 115.0), 0.05, 0.10, 10.0, 115.0, "take_profit", "us"),
+        (1, (100.0, 111.0, 94.0, 100.0), 0.05, 0.10, 0.0, 95.0, "stop_loss", "us"),
+        (-1, (100.0, 106.0, 99.0, 104.0), 0.05, None, 0.0, 105.0, "stop_loss", "us"),
+        (-1, (108.0, 109.0, 107.0, 108.0), 0.05, None, 0.0, 108.0, "stop_loss", "us"),
+        (-1, (99.0, 100.0, 89.0, 92.0), 0.05, 0.10, 0.0, 90.0, "take_profit", "us"),
+        (-1, (99.0, 106.0, 89.0, 100.0), 0.05, 0.10, 0.0, 105.0, "stop_loss", "us"),
     ],
     ids=[
         "long-stop",
         "long-stop-slipped",
+        "long-stop-slipped-off-grid",
         "long-gap-through-stop",
         "long-take-profit",
         "long-gap-past-take-profit",
@@ -195,6 +210,7 @@ def test_run_backtest_protective_exits(
     bps: float,
     exit_price: float,
     reason: str,
+    tick: str | None,
 ) -> None:
     signals = np.full(5, side, dtype=np.int8)
     config = fixed(
@@ -204,6 +220,7 @@ def test_run_backtest_protective_exits(
         stop_loss=stop_loss,
         take_profit=take_profit,
         slippage_bps=bps,
+        tick_size=tick,
     )
     result = run_backtest(stop_bars(bar2), signals, config)
     # The signal stays on, but a stopped-out position waits for the signal to change.

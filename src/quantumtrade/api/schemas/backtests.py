@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool, model_validator
 
@@ -23,9 +23,12 @@ class BacktestCreate(StrictModel):
     length inferred from the file, else ``1Day``.
 
     Execution options mirror ``BacktestConfig``: ``fill`` is ``next_open`` (trade at the next
-    bar's open) or ``close``; sizing ``fixed_fraction`` (default), ``fixed_qty`` or
-    ``vol_target``; commission ``per_share`` and/or ``percentage`` with optional minimum and
-    maximum; ``slippage_bps``. Omitted options take the engine's defaults.
+    bar's open) or ``close``; sizing ``fixed_fraction`` (default), ``all_in``, ``fixed_qty`` or
+    ``vol_target``, in whole shares unless ``fractional`` (always on for crypto); commission
+    ``per_share`` and/or ``percentage`` with optional minimum and maximum; ``slippage_bps``;
+    ``tick_size``: omitted or null fills at the modelled price exactly, ``"us"`` rounds fill
+    prices onto the US tick grid against the trader (and cash to the cent) as paper trading
+    does, a number onto that tick. Omitted options take the engine's defaults.
     """
 
     strategy: str = Field(min_length=1, max_length=50, examples=["sma_crossover"])
@@ -43,7 +46,16 @@ class BacktestCreate(StrictModel):
     name: str | None = Field(default=None, max_length=200)
     initial_cash: float = Field(default=100_000.0, gt=0, le=1e12)
     fill: Literal["next_open", "close"] = "next_open"
-    sizing: Literal["fixed_qty", "fixed_fraction", "vol_target"] | None = None
+    sizing: Literal["fixed_qty", "fixed_fraction", "all_in", "vol_target"] | None = None
+    fractional: StrictBool | None = Field(
+        default=None, description="Size in fractions of a share (down to 1e-9), not whole ones."
+    )
+    tick_size: Literal["us"] | Annotated[float, Field(gt=0, lt=1_000_000)] | None = Field(
+        default=None,
+        description="Tick rounding of fill prices: null (off: the modelled price exactly), "
+        '"us" ($0.01 at or above $1, $0.0001 below) or a tick size.',
+        examples=["us", 0.01],
+    )
     quantity: float | None = None
     fraction: float | None = None
     vol_target: float | None = None
