@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import pandas as pd
 import typer
@@ -18,8 +18,9 @@ from quantumtrade.domain.errors import AppError
 from quantumtrade.domain.market import Timeframe
 from quantumtrade.marketdata.csv import ImportValidationError, read_bar_file
 from quantumtrade.marketdata.simulator.source import SimulatedMarket
-from quantumtrade.ml.regime import RegimeResult
-from quantumtrade.services.regime import _classify
+
+if TYPE_CHECKING:
+    from quantumtrade.ml.regime import RegimeResult
 
 console = Console()
 errors = Console(stderr=True)
@@ -101,6 +102,10 @@ def regime(
     except ValueError as exc:
         _fail(str(exc))
     bars = _bars(symbol, data, frame, years)
+    # Imported here: the model (hmmlearn, scikit-learn, SciPy) takes about a second to load,
+    # which every other command of the CLI would pay.
+    from quantumtrade.services.regime import _classify
+
     try:
         _classify.require_enough(bars)
         timeframe_of = _classify.infer_timeframe(pd.DatetimeIndex(bars.index))

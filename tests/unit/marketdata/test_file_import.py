@@ -85,3 +85,68 @@ def test_missing_columns_and_unknown_types_are_refused(tmp_path: Path) -> None:
         read_bar_file(write(tmp_path, "x", name="bars.xlsx"))
     with pytest.raises(ImportValidationError):
         read_bar_file(write(tmp_path, ""))
+
+
+def quoted_minutes(n: int, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    close = np.round(20 * np.exp(np.cumsum(rng.normal(0, 0.001, n))), 4)
+    return pd.DataFrame(
+        {
+            "timestamp": pd.date_range("2024-03-01 14:30", periods=n, freq="min", tz="UTC")
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .tolist(),
+            "open": close,
+            "high": np.round(close * 1.001, 4),
+            "low": np.round(close * 0.999, 4),
+            "close": close,
+            "volume": rng.integers(0, 5_000, n),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "layout",
+    ["iso_z", "naive_space", "offsets", "reordered_upper_case_with_optionals", "bom"],
+)
+def test_fast_and_line_readers_give_the_same_bars(tmp_path: Path, layout: str) -> None:
+    from quantumtrade.marketdata.csv import reader
+
+    frame = quoted_minutes(500)
+    if layout == "naive_space":
+        frame["timestamp"] = frame["timestamp"].str.replace("T", " ").str.rstrip("Z")
+    if layout == "offsets":
+        frame["timestamp"] = (
+            pd.to_datetime(frame["timestamp"])
+            .dt.tz_convert("America/New_York")
+            .map(lambda t: t.isoformat())
+        )
+    if layout == "reordered_upper_case_with_optionals":
+        frame["vwap"] = frame["close"]
+        frame["trade_count"] = 7
+        columns = ["close", "timestamp", "volume", "open", "low", "high", "vwap", "trade_count"]
+        frame = frame[columns].rename(columns={"timestamp": "Time", "close": "CLOSE"})
+    path = tmp_path / "bars.csv"
+    text = frame.to_csv(index=False)
+    path.write_text(("\ufeff" if layout == "bom" else "") + text, encoding="utf-8")
+    fast = reader._read_csv_arrow(path)
+    assert fast is not None, "a well-formed file goes through the fast reader"
+    pd.testing.assert_frame_equal(fast, reader._read_csv_lines(path))
+    pd.testing.assert_frame_equal(read_bar_file(path), fast)
+
+
+def test_a_bad_file_is_still_reported_on_its_true_lines(tmp_path: Path) -> None:
+    from quantumtrade.marketdata.csv import reader
+
+    # A blank line (which a bulk reader skips) before a bad row: the report must still say 5.
+    text = (
+        "timestamp,open,high,low,close,volume\n"
+        "2024-01-02T14:30:00Z,10,11,9,10,100\n"
+        "\n"
+        "2024-01-02T14:31:00Z,10,11,9,10,100\n"
+        "2024-01-02T14:32:00Z,10,9,11,10,100\n"
+    )
+    path = write(tmp_path, text)
+    assert reader._read_csv_arrow(path) is None
+    with pytest.raises(ImportValidationError) as caught:
+        read_bar_file(path)
+    assert [(e.line, e.column) for e in caught.value.errors] == [(5, "high")]
