@@ -274,6 +274,7 @@ def backtest(
             start=parse_date(start),
             end=parse_date(end),
             config=config,
+            bars_given=data is not None,
         )
         # The progress bar goes to stderr, so --format json output stays clean.
         with Progress(

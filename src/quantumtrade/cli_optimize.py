@@ -208,6 +208,7 @@ def optimize(
             start=parse_date(start),
             end=parse_date(end),
             config=config,
+            bars_given=data is not None,
         )
         columns = (
             TextColumn("[progress.description]{task.description}"),

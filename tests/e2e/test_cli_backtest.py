@@ -201,3 +201,30 @@ async def test_loading_in_pieces_gives_the_bars_of_one_load() -> None:
         tasks = list(progress.tasks)
     assert tasks[0].total == tasks[0].completed > 1
     pd.testing.assert_frame_equal(pieces, whole)
+
+
+def test_a_bar_file_is_not_held_to_the_range_limit(env: dict[str, str], tmp_path: Path) -> None:
+    # Ten years of minutes would be about 5.3 million bars from the market, over the limit of a
+    # run; from a file, the bars are the file's, whatever range the command names.
+    times = pd.date_range("2024-03-01 14:30", periods=200, freq="min", tz="UTC")
+    closes = [50.0 + (i % 40) * 0.25 for i in range(200)]
+    frame = pd.DataFrame(
+        {
+            "timestamp": times.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "open": closes,
+            "high": [c + 0.1 for c in closes],
+            "low": [c - 0.1 for c in closes],
+            "close": closes,
+            "volume": 100,
+        }
+    )
+    path = tmp_path / "minutes.csv"
+    frame.to_csv(path, index=False)
+    args = ["backtest", "--strategy", "sma_crossover", "--symbol", "ACME", "--timeframe", "1Min"]
+    wide = ["--start", "2015-01-01", "--end", "2025-01-01", "--format", "json"]
+    result = run_cli(*args, *wide, "--data", str(path), env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["metrics"]["bars"] == 200
+    market = run_cli(*args[:4], "AAPL", *args[5:], *wide, env=env)
+    assert market.returncode == 2
+    assert "2,000,000 bars a run" in market.stderr and "--data" in market.stderr

@@ -127,11 +127,13 @@ def prepare_backtest(
     config: dict[str, Any],
     name: str | None = None,
     dataset_id: uuid.UUID | None = None,
+    bars_given: bool = False,
 ) -> BacktestSpec:
     """Validate a request (``known_symbols`` maps symbol to asset class) or raise 422.
 
     With ``dataset_id`` the bars come from that uploaded file, whose size was checked when it
-    was stored, so the range is not checked against ``MAX_BARS``.
+    was stored, so the range is not checked against ``MAX_BARS``; nor with ``bars_given``
+    (the CLI's ``--data`` file, already in memory, whose size is the file's).
     """
     if strategy not in STRATEGIES:
         try:
@@ -158,10 +160,12 @@ def prepare_backtest(
     if start >= end:
         raise Unprocessable("start must be before end.", code="invalid_range")
     estimated = (end - start) / frame.delta
-    if dataset_id is None and estimated > MAX_BARS:
+    if dataset_id is None and not bars_given and estimated > MAX_BARS:
         raise Unprocessable(
             f"The range spans about {estimated:,.0f} {frame.value} bars; the limit is "
-            f"{MAX_BARS:,}. Shorten it or use a longer timeframe.",
+            f"{MAX_BARS:,} bars a run (the bars, signals, positions and equity curve are held "
+            "in memory together). Shorten it, use a longer timeframe, split it into runs, or "
+            "run `quantumtrade backtest --data FILE` on a bar file, which has no such limit.",
             code="range_too_large",
         )
     asset_class = known_symbols[canonical]
