@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -53,6 +54,7 @@ from quantumtrade.backtest.reports import (
     WalkForwardReport,
 )
 from quantumtrade.backtest.strategies import Int8Array, StrategyParamError, from_dict, get_spec
+from quantumtrade.backtest.strategies.shared import IndicatorCache, WindowIndicators
 from quantumtrade.domain.metrics import CURVE_METRICS, TRADE_METRICS, performance_summary
 
 __all__ = [
@@ -218,6 +220,7 @@ class _Task:
     warm_start: int
     combinations: tuple[Params, ...]
     detail: bool = False
+    share_indicators: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -243,6 +246,19 @@ def _window(arrays: BarArrays, start: int, end: int) -> BarArrays:
     )
 
 
+# The indicators a sweep shares, per set of bars in this process (a worker keeps its copy of
+# the bars for the whole sweep, so its cache lives as long as the sweep).
+_SHARED: weakref.WeakKeyDictionary[BarArrays, IndicatorCache] = weakref.WeakKeyDictionary()
+
+
+def indicator_cache(arrays: BarArrays) -> IndicatorCache:
+    """Return the shared-indicator cache of ``arrays`` in this process."""
+    cache = _SHARED.get(arrays)
+    if cache is None:
+        cache = _SHARED[arrays] = IndicatorCache()
+    return cache
+
+
 def window_signals(
     arrays: BarArrays,
     strategy: str,
@@ -250,13 +266,26 @@ def window_signals(
     start: int,
     end: int,
     warm_start: int,
+    *,
+    share_indicators: bool = False,
 ) -> Int8Array:
-    """Return the strategy's signals for bars ``[start, end)``, computed from ``warm_start``."""
+    """Return the strategy's signals for bars ``[start, end)``, computed from ``warm_start``.
+
+    With ``share_indicators`` a strategy that can (``StrategySpec.shared``) takes its
+    indicators from the cache of ``arrays``, computed once per window and parameter value; the
+    signals are the same.
+    """
     if not 0 <= warm_start <= start < end <= len(arrays):
         raise ValueError(f"need 0 <= warm_start <= start < end <= {len(arrays)}")
-    bound = get_spec(strategy).bind(from_dict(strategy, params))
+    spec = get_spec(strategy)
+    bound = spec.bind(from_dict(strategy, params))
     history = _columns(arrays, warm_start, end)
-    signals = bound.signals(history["close"], history["high"], history["low"], history["volume"])
+    if share_indicators and spec.shared is not None:
+        shared = WindowIndicators(history["close"], indicator_cache(arrays), (warm_start, end))
+        signals = spec.shared(shared, params=bound.params)
+    else:
+        close, high, low, volume = (history[c] for c in ("close", "high", "low", "volume"))
+        signals = bound.signals(close, high, low, volume)
     return signals[start - warm_start :]
 
 
@@ -284,7 +313,10 @@ def _evaluate(arrays: BarArrays, task: _Task) -> list[_Evaluation]:
     window = _window(arrays, start, end)
     out = []
     for params in task.combinations:
-        signals = window_signals(arrays, task.strategy, params, start, end, task.warm_start)
+        signals = window_signals(
+            arrays, task.strategy, params, start, end, task.warm_start,
+            share_indicators=task.share_indicators,
+        )  # fmt: skip
         if not task.detail:
             out.append(_Evaluation(evaluate_signals(window, signals, task.config)))
             continue
@@ -345,11 +377,14 @@ def grid_search(
     backend: ComputeBackend | None = None,
     progress: Progress | None = None,
     max_combinations: int = MAX_COMBINATIONS,
+    share_indicators: bool = True,
 ) -> GridSearchReport:
     """Backtest every valid combination of ``grid`` on ``bars`` and rank them by ``objective``.
 
     This scores in-sample only: use ``walk_forward`` to see how the choice holds up. Without a
-    ``backend`` a local process pool over all CPUs runs the sweep.
+    ``backend`` a local process pool over all CPUs runs the sweep. ``share_indicators`` (the
+    default) computes each indicator once per distinct parameter value, not once per
+    combination, for the strategies that can; the results are the same either way.
     """
     arrays = _arrays(bars)
     goal = Objective.named(objective)
@@ -358,7 +393,7 @@ def grid_search(
     runner = backend or LocalBackend()
     try:
         tasks = [
-            _Task(strategy, config, 0, len(bars), 0, chunk)
+            _Task(strategy, config, 0, len(bars), 0, chunk, share_indicators=share_indicators)
             for chunk in _chunks(expanded.combinations, runner.workers)
         ]
         total = len(expanded.combinations)
@@ -400,11 +435,12 @@ def walk_forward(
     backend: ComputeBackend | None = None,
     progress: Progress | None = None,
     max_combinations: int = MAX_COMBINATIONS,
+    share_indicators: bool = True,
 ) -> WalkForwardReport:
     """Choose params on each in-sample window and score them on the next out-of-sample one.
 
     ``warmup`` bounds the history before a window that its signals see (None: all of it);
-    see the module docstring for the conventions.
+    see the module docstring for the conventions. ``share_indicators`` as for ``grid_search``.
     """
     arrays = _arrays(bars)
     if warmup is not None and warmup < 0:
@@ -425,7 +461,15 @@ def walk_forward(
     try:
         chunks = _chunks(combos, runner.workers)
         tasks = [
-            _Task(strategy, config, f.is_start, f.is_end, warm(f.is_start), chunk)
+            _Task(
+                strategy,
+                config,
+                f.is_start,
+                f.is_end,
+                warm(f.is_start),
+                chunk,
+                share_indicators=share_indicators,
+            )
             for f in windows
             for chunk in chunks
         ]

@@ -300,3 +300,79 @@ def test_backend_from_address_defaults_to_a_local_pool() -> None:
     assert isinstance(backend, LocalBackend) and backend.workers == 3
     with pytest.raises(ValueError):
         LocalBackend(0)
+
+
+SHARED_GRID = {"fast": [2, 3, 5, 8], "slow": [20, 25, 30, 40]}
+
+
+def test_a_sweep_computes_each_sma_once_per_window_and_gets_the_same_signals() -> None:
+    from quantumtrade.backtest.engine import BarArrays
+    from quantumtrade.backtest.optimize import indicator_cache, window_signals
+
+    arrays = BarArrays.from_frame(random_bars(3_000, seed=11))
+    combos = expand_grid("sma_crossover", SHARED_GRID).combinations
+    for warm_start, start in ((0, 0), (500, 1_000)):
+        for params in combos:
+            mine = window_signals(
+                arrays, "sma_crossover", params, start, 3_000, warm_start, share_indicators=True
+            )
+            theirs = window_signals(arrays, "sma_crossover", params, start, 3_000, warm_start)
+            np.testing.assert_array_equal(mine, theirs)
+    cache = indicator_cache(arrays)
+    # 4 fast and 4 slow windows, on two windows of bars: 16 SMAs, for 32 runs needing 64.
+    assert (cache.computed, cache.reused) == (16, 48)
+
+
+@pytest.mark.parametrize("allow_short", [False, True])
+def test_sharing_indicators_leaves_a_sweep_and_a_walk_forward_unchanged(allow_short: bool) -> None:
+    bars = random_bars(2_000, seed=5)
+    config = BacktestConfig(slippage_bps=1.0, per_share=0.005, per_share_min=1.0)
+    fixed = {"allow_short": allow_short}
+    runs = [
+        grid_search(
+            bars,
+            "sma_crossover",
+            SHARED_GRID,
+            config=config,
+            fixed=fixed,
+            backend=SERIAL,
+            share_indicators=share,
+        )
+        for share in (True, False)
+    ]
+    assert runs[0] == runs[1]
+    folds = [
+        walk_forward(
+            bars,
+            "sma_crossover",
+            SHARED_GRID,
+            in_sample=600,
+            out_of_sample=200,
+            warmup=100,
+            config=config,
+            fixed=fixed,
+            backend=SERIAL,
+            share_indicators=share,
+        )
+        for share in (True, False)
+    ]
+    assert folds[0].folds == folds[1].folds
+
+
+def test_the_indicator_cache_keeps_to_its_budget_and_evicts_the_least_recently_used() -> None:
+    from quantumtrade.backtest.strategies.shared import IndicatorCache
+
+    cache = IndicatorCache(budget_bytes=3 * 800)
+    made: list[str] = []
+
+    def array(name: str) -> np.ndarray:
+        made.append(name)
+        return np.zeros(100)  # 800 bytes
+
+    for name in ("a", "b", "c", "a", "d", "b", "a"):
+        cache.get(name, lambda name=name: array(name))
+    # a, b, c fill it; a is reused; d evicts b (least recently used); b comes back, evicting c.
+    assert made == ["a", "b", "c", "d", "b"]
+    assert cache.computed == 5 and cache.reused == 2
+    with pytest.raises(ValueError, match="read-only"):
+        cache.get("a", lambda: array("a"))[0] = 1.0

@@ -212,14 +212,25 @@ class SignalStrategy(Protocol):
     ) -> Int8Array: ...
 
 
+class SharedSignalFunction(Protocol):
+    """A strategy's signals from a sweep's shared indicators (``strategies.shared``)."""
+
+    def __call__(self, shared: Any, *, params: Any) -> Int8Array: ...
+
+
 @dataclasses.dataclass(frozen=True)
 class StrategySpec:
-    """A registered strategy: its name, params class, signal function and a description."""
+    """A registered strategy: its name, params class, signal function and a description.
+
+    ``shared``, when set, gives the same signals as ``function`` from indicators a parameter
+    sweep computes once per distinct parameter value (``strategies.shared.WindowIndicators``).
+    """
 
     name: str
     params_type: type[StrategyParams]
     function: SignalFunction
     description: str
+    shared: SharedSignalFunction | None = None
 
     def bind(self, params: StrategyParams | None = None) -> BoundStrategy:
         """Return a ``SignalStrategy`` running this strategy with ``params`` (defaults if None)."""

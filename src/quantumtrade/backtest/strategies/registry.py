@@ -19,6 +19,7 @@ from quantumtrade.backtest.strategies.trend import (
     macd,
     momentum,
     sma_crossover,
+    sma_crossover_shared,
 )
 
 STRATEGIES: dict[str, StrategySpec] = {
@@ -29,6 +30,7 @@ STRATEGIES: dict[str, StrategySpec] = {
             SmaCrossoverParams,
             sma_crossover,
             "Long when the fast SMA crosses above the slow SMA, flat/short on the cross below.",
+            shared=sma_crossover_shared,
         ),
         StrategySpec(
             "rsi",

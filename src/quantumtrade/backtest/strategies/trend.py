@@ -17,6 +17,7 @@ from quantumtrade.backtest.strategies._base import (
     positive_int,
     require,
 )
+from quantumtrade.backtest.strategies.shared import WindowIndicators
 from quantumtrade.domain import indicators
 from quantumtrade.domain.indicators import window_sums
 
@@ -81,6 +82,37 @@ def sma_crossover(
     p = params or SmaCrossoverParams()
     c, *_ = as_inputs(close, high, low, volume)
     out: Int8Array = _sma_cross_kernel(c, int(p.fast), int(p.slow), int(p.short_value))
+    return out
+
+
+@njit(cache=True)
+def _cross_of_kernel(
+    fast: FloatArray, slow: FloatArray, short_value: int
+) -> Int8Array:  # pragma: no cover
+    # _sma_cross_kernel's loop on SMAs computed beforehand: the same differences, so the same
+    # positions (NaN before the slow window fills, and no cross from a NaN).
+    out = np.zeros(fast.shape[0], dtype=np.int8)
+    state = 0
+    prev = np.nan
+    for i in range(fast.shape[0]):
+        diff = fast[i] - slow[i]
+        if prev <= 0.0 and diff > 0.0:
+            state = 1
+        elif prev >= 0.0 and diff < 0.0:
+            state = short_value
+        out[i] = state
+        prev = diff
+    return out
+
+
+def sma_crossover_shared(
+    shared: WindowIndicators, *, params: SmaCrossoverParams | None = None
+) -> Int8Array:
+    """``sma_crossover`` on SMAs from a sweep's shared indicators: the same signals."""
+    p = params or SmaCrossoverParams()
+    out: Int8Array = _cross_of_kernel(
+        shared.sma(int(p.fast)), shared.sma(int(p.slow)), int(p.short_value)
+    )
     return out
 
 
