@@ -228,6 +228,9 @@ async def test_what_the_trader_adds_is_validated_kept_and_used(make_api: Any) ->
             ({"emotion_after_intensity": 3}, 422, "intensity_without_emotion"),
             ({"planned_stop": str(first + 1)}, 422, "stop_on_wrong_side"),
             ({"planned_target": str(first - 1)}, 422, "target_on_wrong_side"),
+            # NUL cannot be stored in PostgreSQL text: refused for every body, as here.
+            ({"notes": "a\u0000b"}, 422, "validation_error"),
+            ({"tags": ["ok", "n\u0000l"]}, 422, "validation_error"),
         ]
         for body, status, code in bad:
             assert_error(await d.patch(entry_id, **body), status, code)

@@ -131,6 +131,16 @@ async def test_blocked_and_allowed_symbols(trader: Trader) -> None:
     assert (await trader.limits(allowed_symbols=["MSFT"], blocked_symbols=[])).status_code == 200
     assert_error(await trader.order("AAPL", "buy", "1"), 403, "risk_allowed_symbols")
     assert (await trader.order("MSFT", "buy", "1")).status_code == 201
+    # A symbol list is tickers: control characters (a NUL PostgreSQL cannot store), spaces
+    # inside and other punctuation are refused before anything is written.
+    for bad in (["AA\u0000PL"], ["BRK B"], ["$AAPL"], [""]):
+        assert_error(await trader.limits(allowed_symbols=bad), 422, "validation_error")
+    allowed = [" brk.b ", "BTC/USD", "BTC-USD"]
+    assert (await trader.limits(allowed_symbols=allowed)).status_code == 200
+    shown = await trader.client.get(
+        f"/api/risk/limits/{trader.portfolio_id}", headers=trader.headers
+    )
+    assert shown.json()["limits"]["allowed_symbols"] == ["BRK.B", "BTC-USD", "BTC/USD"]
 
 
 async def test_order_value_open_positions_and_leverage(trader: Trader) -> None:

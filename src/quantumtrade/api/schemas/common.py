@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
 # Input types of path, query and body values. Pydantic's lax mode reads a number as a Unix time
@@ -50,10 +50,31 @@ Uuid = Annotated[uuid.UUID, BeforeValidator(_canonical_uuid)]
 """A UUID given as 8-4-4-4-12 hexadecimal digits."""
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class StrictModel(BaseModel):
-    """A request body that refuses unknown fields and strips surrounding whitespace."""
+    """A request body that refuses unknown fields and strips surrounding whitespace.
+
+    Text with a NUL character is refused anywhere in the body (422): PostgreSQL cannot store
+    one in text or JSON, and no field of ours has a use for it.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if _has_nul(data):
+            raise PydanticCustomError("nul_character", "Text must not contain NUL characters.")
+        return data
 
 
 class ErrorDetail(BaseModel):

@@ -19,8 +19,15 @@ Fraction = Annotated[
 ]
 Dollars = Annotated[float, Field(gt=0, le=1e15, description="Dollars.", examples=[25000])]
 Count = Annotated[int, Field(ge=1, le=1_000_000)]
+# A ticker as the market names it (AAPL, BRK.B, BTC/USD, BTC-USD): letters, digits, ".", "/"
+# and "-", which also keeps control characters (a NUL PostgreSQL cannot store) out of the limits.
 Symbols = Annotated[
-    list[Annotated[str, Field(min_length=1, max_length=20)]], Field(max_length=1000)
+    list[
+        Annotated[
+            str, Field(min_length=1, max_length=20, pattern=r"^\s*[A-Za-z0-9][A-Za-z0-9./-]*\s*$")
+        ]
+    ],
+    Field(max_length=1000, examples=[["AAPL", "MSFT"]]),
 ]
 
 

@@ -9,10 +9,14 @@ and a sentence a trader understands.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from quantumtrade.domain.errors import InvalidInput
+
+# A ticker as the market names it: AAPL, BRK.B, BTC/USD, BTC-USD.
+_SYMBOL = re.compile(r"[A-Za-z0-9][A-Za-z0-9./-]{0,19}")
 
 _PERCENT_FIELDS = (
     "max_position_pct",
@@ -62,10 +66,14 @@ class RiskLimits:
             if name in ("allowed_symbols", "blocked_symbols"):
                 if value is None:  # off: any symbol may be traded, none is blocked
                     values[name] = None if name == "allowed_symbols" else ()
-                elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+                elif isinstance(value, list) and all(
+                    isinstance(v, str) and _SYMBOL.fullmatch(v.strip()) for v in value
+                ):
                     values[name] = tuple(sorted({v.strip().upper() for v in value}))
                 else:
-                    problems.append(f"{name} must be a list of symbols")
+                    problems.append(
+                        f"{name} must be a list of symbols (letters, digits, '.', '/', '-')"
+                    )
                 continue
             if value is None:
                 values[name] = None

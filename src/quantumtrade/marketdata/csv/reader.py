@@ -182,9 +182,7 @@ def _validate(raw: pd.DataFrame, lines: np.ndarray, errors: list[RowError]) -> p
         if name not in raw.columns:
             continue
         column = raw[name]
-        if pd.api.types.is_float_dtype(column.dtype) or pd.api.types.is_integer_dtype(
-            column.dtype
-        ):
+        if pd.api.types.is_float_dtype(column.dtype) or pd.api.types.is_integer_dtype(column.dtype):
             numbers = column.to_numpy(dtype="float64", na_value=np.nan)
             blank = np.isnan(numbers)
         else:
