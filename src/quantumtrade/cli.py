@@ -5,17 +5,16 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from quantumtrade import __version__
-from quantumtrade.cli_backtest import backtest
-from quantumtrade.cli_data import data_app
-from quantumtrade.cli_optimize import optimize
-from quantumtrade.cli_regime import regime
-from quantumtrade.core.settings import Settings, UnsafeConfigurationError, load_settings
+
+if TYPE_CHECKING:
+    from quantumtrade.core.settings import Settings
 
 app = typer.Typer(
     name="quantumtrade",
@@ -23,14 +22,50 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-app.add_typer(data_app, name="data")
-app.command("backtest")(backtest)
-app.command("optimize")(optimize)
-app.command("regime")(regime)
 console = Console(stderr=True)
+
+# The commands with modules of their own, in the order --help lists them. Each module imports
+# what its command needs (the engine and pandas, the database, the regime model, ...), so a
+# run of one command imports only its own module: ``quantumtrade backtest --data FILE`` starts
+# without SQLAlchemy, Alembic or scikit-learn.
+_COMMAND_MODULES = ("data", "backtest", "optimize", "regime")
+
+
+def _add_command(name: str) -> None:
+    if name == "data":
+        from quantumtrade.cli_data import data_app
+
+        app.add_typer(data_app, name="data")
+    elif name == "backtest":
+        from quantumtrade.cli_backtest import backtest
+
+        app.command("backtest")(backtest)
+    elif name == "optimize":
+        from quantumtrade.cli_optimize import optimize
+
+        app.command("optimize")(optimize)
+    elif name == "regime":
+        from quantumtrade.cli_regime import regime
+
+        app.command("regime")(regime)
+
+
+def _invoked(argv: list[str]) -> str | None:
+    """Return the command named on the command line, if it is one of ``_COMMAND_MODULES``."""
+    for arg in argv[1:]:
+        if not arg.startswith("-"):
+            return arg if arg in _COMMAND_MODULES else None
+    return None
+
+
+_only = _invoked(sys.argv) if Path(sys.argv[0]).name in ("quantumtrade", "__main__.py") else None
+for _name in (_only,) if _only is not None else _COMMAND_MODULES:
+    _add_command(_name)
 
 
 def _settings(**overrides: object) -> Settings:
+    from quantumtrade.core.settings import UnsafeConfigurationError, load_settings
+
     try:
         return load_settings(**{k: v for k, v in overrides.items() if v is not None})
     except UnsafeConfigurationError as exc:

@@ -7,7 +7,7 @@ import html
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
@@ -22,13 +22,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from quantumtrade.core.settings import load_settings
+from quantumtrade.backtest import runs
 from quantumtrade.domain.clock import SystemClock
 from quantumtrade.domain.errors import AppError
 from quantumtrade.domain.market import Timeframe
 from quantumtrade.marketdata.csv import ImportValidationError, read_bar_file
-from quantumtrade.marketdata.simulator.source import SimulatedMarket
-from quantumtrade.services import backtests
+
+if TYPE_CHECKING:  # imported when used: a run on a bar file needs no market
+    from quantumtrade.marketdata.simulator.source import SimulatedMarket
 
 console = Console()
 errors = Console(stderr=True)
@@ -215,11 +216,24 @@ def load_market_bars(
     return pd.concat(frames) if len(frames) > 1 else (frames[0] if frames else pd.DataFrame())
 
 
+def simulated_market() -> SimulatedMarket:
+    """Return the simulated market the server would run, by its configured seed."""
+    from quantumtrade.core.settings import load_settings
+    from quantumtrade.marketdata.simulator.source import SimulatedMarket
+
+    return SimulatedMarket(seed=load_settings().market_seed, clock=SystemClock())
+
+
 def load_bars(
-    spec: backtests.BacktestSpec, data: Path | None, market: SimulatedMarket, progress: Progress
+    spec: runs.BacktestSpec,
+    data: Path | None,
+    market: SimulatedMarket | None,
+    progress: Progress,
 ) -> pd.DataFrame:
     """Return the bars of ``spec``'s range from the bar file ``data``, else the market."""
     if data is None:
+        if market is None:
+            market = simulated_market()
         return load_market_bars(market, spec.symbol, spec.timeframe, spec.start, spec.end, progress)
     reading = progress.add_task(f"Reading {data.name}", total=1)
     bars = read_bar_file(data)
@@ -255,17 +269,17 @@ def backtest(
         raise typer.BadParameter("--format is table or json")
     if plot is not None and plot.suffix.lower() not in (".png", ".html", ".htm"):
         raise typer.BadParameter("--plot writes a .png or .html chart: give such a path")
-    settings = load_settings()
     config = engine_options(
         fill, sizing, initial_cash, slippage_bps, per_share, percentage,
         fractional=fractional, tick=tick,
     )  # fmt: skip
-    market = SimulatedMarket(seed=settings.market_seed, clock=SystemClock())
-    known = {info.symbol: info.asset_class for info in market.symbols()}
-    if data is not None:
+    market = None if data is not None else simulated_market()
+    if market is None:
         known = {symbol.strip().upper(): "crypto" if "/" in symbol else "us_equity"}
+    else:
+        known = {info.symbol: info.asset_class for info in market.symbols()}
     try:
-        spec = backtests.prepare_backtest(
+        spec = runs.prepare_backtest(
             strategy=strategy,
             params=parse_params(param or []),
             symbol=symbol,
@@ -292,7 +306,7 @@ def backtest(
             running = progress.add_task(
                 f"Backtesting {spec.strategy} on {len(bars):,} bars", total=1
             )
-            metrics, result = backtests.compute(bars, spec)
+            metrics, result = runs.compute(bars, spec)
             progress.advance(running)
     except AppError as exc:
         errors.print(f"[bold red]error:[/] {exc.message}")

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from quantumtrade.backtest import runs
 from quantumtrade.backtest.compute import backend_from_address
 from quantumtrade.backtest.optimize import (
     GridSearchReport,
@@ -39,7 +40,6 @@ from quantumtrade.domain.clock import SystemClock
 from quantumtrade.domain.errors import AppError
 from quantumtrade.marketdata.csv import ImportValidationError
 from quantumtrade.marketdata.simulator.source import SimulatedMarket
-from quantumtrade.services import backtests
 
 console = Console()
 errors = Console(stderr=True)
@@ -199,7 +199,7 @@ def optimize(
     address = dask or settings.dask_scheduler_address
     report: GridSearchReport | WalkForwardReport
     try:
-        spec = backtests.prepare_backtest(
+        spec = runs.prepare_backtest(
             strategy=strategy,
             params=fixed,
             symbol=symbol,

@@ -25,11 +25,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantumtrade.backtest import compute, optimize
+from quantumtrade.backtest.runs import BacktestSpec
 from quantumtrade.db.models.analytics import BacktestResult
 from quantumtrade.domain.errors import Unprocessable
 from quantumtrade.services.backtests import (
     BacktestRunner,
-    BacktestSpec,
     Progress,
     Work,
     load_bars,

@@ -19,6 +19,7 @@ from quantumtrade.api.schemas.backtests import (
     OptimizationCreate,
 )
 from quantumtrade.api.schemas.common import CSV_EXPORT, ERROR_RESPONSES, Uuid
+from quantumtrade.backtest import runs
 from quantumtrade.db.models.analytics import BacktestResult
 from quantumtrade.domain.errors import Unprocessable
 from quantumtrade.services import backtests, datasets, optimizations
@@ -78,7 +79,7 @@ def _export(records: list[dict[str, Any]], columns: tuple[str, ...], fmt: str, n
 
 async def _spec(
     body: BacktestCreate, db: SessionDep, principal: CurrentPrincipal, container: ContainerDep
-) -> backtests.BacktestSpec:
+) -> runs.BacktestSpec:
     """Validate a backtest request against the market, or against the user's dataset."""
     symbol, known = body.the_symbol, backtests.known_symbols(container)
     start, end = body.start, body.end
@@ -98,7 +99,7 @@ async def _spec(
         end = end or dataset.last_time + timedelta(microseconds=1)
         timeframe = body.timeframe or dataset.timeframe or "1Day"
     assert symbol is not None and start is not None and end is not None  # the body validated
-    return backtests.prepare_backtest(
+    return runs.prepare_backtest(
         strategy=body.strategy,
         params=body.params,
         symbol=symbol,
@@ -193,9 +194,7 @@ async def get_trades(
     backtest_id: Uuid, db: SessionDep, principal: CurrentPrincipal, fmt: Format = "json"
 ) -> Any:
     row = await backtests.get_backtest(db, user_id=principal.user.id, backtest_id=backtest_id)
-    return _export(
-        backtests.trades(row), backtests.TRADE_COLUMNS, fmt, f"backtest-{backtest_id}-trades"
-    )
+    return _export(backtests.trades(row), runs.TRADE_COLUMNS, fmt, f"backtest-{backtest_id}-trades")
 
 
 @router.get(
@@ -209,7 +208,7 @@ async def get_equity(
 ) -> Any:
     row = await backtests.get_backtest(db, user_id=principal.user.id, backtest_id=backtest_id)
     return _export(
-        backtests.equity(row), backtests.EQUITY_COLUMNS, fmt, f"backtest-{backtest_id}-equity"
+        backtests.equity(row), runs.EQUITY_COLUMNS, fmt, f"backtest-{backtest_id}-equity"
     )
 
 
