@@ -5,6 +5,7 @@ this file with that interpreter::
 
     python3 -m venv /tmp/vbt-venv && /tmp/vbt-venv/bin/pip install vectorbt
     /tmp/vbt-venv/bin/python benchmarks/bench_vectorbt.py [bars] [repeats]
+    /tmp/vbt-venv/bin/python benchmarks/bench_vectorbt.py --agree [bars]
 
 Without vectorbt it prints a message and exits with status 0.
 
@@ -21,6 +22,16 @@ win rate, profit factor, expectancy). Two rule sets:
 - ``stops``: ``sl_stop=0.02``, ``tp_stop=0.04``, ``slippage=1 bp``, a fixed fee of $5 an
   order. Our engine's fee is $0.005 a share with a $1 minimum, which vectorbt cannot express;
   $5 is that fee on the ~1,000 shares $100,000 buys at ~$100.
+
+**Agreement** (``--agree``): the SMA 10/30 crossover with every cost zero, all cash in, at
+the next bar's open, through our engine (``tick_size`` off, ``sizing="all_in"``) and through
+``Portfolio.from_signals`` fed the same target positions (our ``sma_crossover``'s, so the
+comparison is of the engines, not of two rolling means that may break a near-tie differently),
+on seeded 1,000,000-bar series quoted to $0.0001: seeds 1, 7 and 42, long-only and
+long-short, fractional (``size=inf``) and whole shares (``size_granularity=1``). It prints the
+closed trades each counts, the largest relative difference of their entry and exit prices and
+of the two equity curves at every bar. The project's ``src`` is put on ``sys.path`` for the
+engine (numba, NumPy and pandas come with vectorbt).
 
 The bars get a tz-naive index (the same UTC times): with a tz-aware index under pandas 3,
 vectorbt's result wrapping turns the index into Python Timestamp objects on every call, which
@@ -90,9 +101,76 @@ def run(bars: pd.DataFrame, stops: bool) -> dict[str, float]:
     }
 
 
+def quoted_bars(seed: int, n: int) -> pd.DataFrame:
+    """A seeded random walk of minute bars, every price quoted to $0.0001 (tz-naive index)."""
+    rng = np.random.default_rng(seed)
+    close = np.round(50.0 * np.exp(np.cumsum(rng.normal(0.0, 0.002, n))), 4)
+    open_ = np.round(np.r_[close[0], close[:-1]] * (1 + rng.normal(0.0, 0.0005, n)), 4)
+    spread = np.abs(rng.normal(0.0, 0.001, n)) * close
+    return pd.DataFrame(
+        {
+            "open": open_,
+            "high": np.round(np.maximum(open_, close) + spread, 4),
+            "low": np.round(np.minimum(open_, close) - spread, 4),
+            "close": close,
+            "volume": 1_000.0,
+        },
+        index=pd.date_range("2024-01-02 14:30", periods=n, freq="min"),
+    )
+
+
+def agreement(n: int) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+    from quantumtrade.backtest.engine import BacktestConfig, run_strategy
+    from quantumtrade.backtest.strategies.trend import SmaCrossoverParams, sma_crossover
+
+    print(f"{n:,} bars a series; relative differences, largest over every trade and bar")
+    print(f"{'seed':>4} {'sides':<11}{'sizing':<11}{'trades':>12}{'prices':>11}{'equity':>11}")
+    for seed in (1, 7, 42):
+        bars = quoted_bars(seed, n)
+        close = bars["close"]
+        for short in (False, True):
+            params = SmaCrossoverParams(fast=10, slow=30, allow_short=short)
+            target = sma_crossover(close.to_numpy(), params=params)
+            held = np.r_[0, target[:-1]]
+            # Orders go out at the next bar's open: shift the changes of target by one bar.
+            enter = np.r_[False, ((target == 1) & (held != 1))[:-1]]
+            leave_value = -1 if short else 0
+            leave = np.r_[False, ((target == leave_value) & (held != leave_value))[:-1]]
+            for fractional in (True, False):
+                extra: dict[str, object] = {} if fractional else {"size_granularity": 1.0}
+                sides = {"short_entries": leave} if short else {"exits": leave}
+                pf = vbt.Portfolio.from_signals(
+                    close, entries=enter, price=bars["open"], size=np.inf,
+                    init_cash=27_000.0, freq="1min", **sides, **extra,
+                )  # fmt: skip
+                config = BacktestConfig(
+                    initial_cash=27_000.0, sizing="all_in", fractional=fractional
+                )
+                ours = run_strategy(
+                    bars.tz_localize("UTC"), "sma_crossover", params.__dict__, config
+                )
+                closed = pf.trades.records
+                closed = closed[closed["status"] == 1]  # ours lists closed trades only
+                prices = max(
+                    float(np.max(np.abs(np.asarray(closed[c]) / ours.trades[c].to_numpy() - 1)))
+                    for c in ("entry_price", "exit_price")
+                )
+                curve = np.max(np.abs(pf.value().to_numpy() / ours.equity.to_numpy() - 1))
+                sides_label = "long-short" if short else "long-only"
+                sizing = "fractional" if fractional else "whole"
+                trades = f"{len(closed)}/{len(ours.trades)}"
+                row = f"{seed:>4} {sides_label:<11}{sizing:<11}{trades:>12}"
+                print(f"{row}{prices:>11.1e}{curve:>11.1e}")
+
+
 def main() -> None:
     if vbt is None:
         print("vectorbt is not installed in this environment; nothing to compare (see docstring)")
+        return
+    if "--agree" in sys.argv:
+        sizes = [a for a in sys.argv[1:] if not a.startswith("--")]
+        agreement(int(sizes[0]) if sizes else 1_000_000)
         return
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else DEFAULT_REPEATS
