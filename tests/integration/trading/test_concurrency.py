@@ -61,8 +61,17 @@ async def live_app(
     )
     app = create_app(settings)
     port = free_port()
+    # A long keep-alive: the client pools the burst's 100 connections and reuses them for the
+    # checks; on a loaded machine more than uvicorn's default 5 s can pass in between, and a
+    # connection the server closed meanwhile fails the next request sent on it (ReadError).
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, lifespan="on", access_log=False
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        lifespan="on",
+        access_log=False,
+        timeout_keep_alive=300,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
