@@ -174,6 +174,34 @@ def _quiet_convergence_monitor() -> Iterator[None]:
         logger.setLevel(level)
 
 
+def _fit_hmm(
+    z: np.ndarray,
+    n_states: int,
+    max_iter: int,
+    seed: int,
+    prior: np.ndarray,
+    restart: int,
+    *,
+    implementation: str,
+) -> tuple[GaussianHMM, float]:
+    """Fit one restart of the HMM to the standardised features; return it and its score."""
+    hmm = GaussianHMM(
+        n_components=n_states,
+        covariance_type="diag",
+        n_iter=max_iter,
+        tol=1e-3,
+        random_state=seed,
+        transmat_prior=prior,
+        implementation=implementation,
+        init_params="st" if restart == 0 else "stmc",
+    )
+    if restart == 0:
+        hmm.means_, hmm.covars_ = _activity_init(z, n_states)
+    with _quiet_convergence_monitor():
+        hmm.fit(z)
+    return hmm, float(hmm.score(z))
+
+
 def fit(
     bars: pd.DataFrame,
     *,
@@ -217,21 +245,15 @@ def fit(
     best_score = -np.inf
     seeds = np.random.SeedSequence(seed).generate_state(n_restarts)
     for restart, restart_seed in enumerate(seeds):
-        hmm = GaussianHMM(
-            n_components=n_states,
-            covariance_type="diag",
-            n_iter=max_iter,
-            tol=1e-3,
-            random_state=int(restart_seed),
-            transmat_prior=prior,
-            implementation="scaling",
-            init_params="st" if restart == 0 else "stmc",
-        )
-        if restart == 0:
-            hmm.means_, hmm.covars_ = _activity_init(z, n_states)
-        with _quiet_convergence_monitor():
-            hmm.fit(z)
-        score = float(hmm.score(z))
+        settings = (z, n_states, max_iter, int(restart_seed), prior, restart)
+        try:
+            hmm, score = _fit_hmm(*settings, implementation="scaling")  # the faster pass
+        except ValueError as exc:
+            # A state whose variance collapses can underflow the scaled forward pass (seen on
+            # a crypto series); the log-space pass fits the same model without underflowing.
+            if "underflow" not in str(exc):
+                raise
+            hmm, score = _fit_hmm(*settings, implementation="log")
         if score > best_score:  # ties keep the earlier restart: the choice is deterministic
             best, best_score = hmm, score
     assert best is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from quantumtrade.ml.regime import RegimeModel, classify, fit, name_states
 
@@ -54,3 +55,44 @@ def test_model_to_dict_round_trip_classifies_identically(
     np.testing.assert_array_equal(
         classify(bars, again).trend_probability, classify(bars, model).trend_probability
     )
+
+
+def test_a_scaled_forward_pass_that_underflows_falls_back_to_log_space(
+    train_bars: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # hmmlearn's scaled forward pass raises when every state gives a bar zero density (seen on
+    # a live crypto series); the fit must then take the log-space pass, not fail the request.
+    from hmmlearn.hmm import GaussianHMM
+
+    bars = train_bars.iloc[:600]
+    expected = fit(bars, seed=5, n_restarts=2, max_iter=30)
+    real_fit = GaussianHMM.fit
+    used: list[str] = []
+
+    def fit_or_underflow(self: GaussianHMM, X: np.ndarray, lengths: object = None) -> GaussianHMM:
+        used.append(self.implementation)
+        if self.implementation == "scaling":
+            raise ValueError(
+                "forward pass failed with underflow; consider using implementation='log' instead"
+            )
+        return real_fit(self, X, lengths)
+
+    monkeypatch.setattr(GaussianHMM, "fit", fit_or_underflow)
+    model = fit(bars, seed=5, n_restarts=2, max_iter=30)
+    assert used == ["scaling", "log", "scaling", "log"]
+    assert model.state_names == expected.state_names
+    np.testing.assert_allclose(model.means, expected.means, rtol=1e-6, atol=1e-9)
+    assert model.log_likelihood == pytest.approx(expected.log_likelihood, rel=1e-9)
+
+
+def test_other_errors_of_the_fit_are_not_swallowed(
+    train_bars: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hmmlearn.hmm import GaussianHMM
+
+    def broken(self: GaussianHMM, X: np.ndarray, lengths: object = None) -> GaussianHMM:
+        raise ValueError("something else")
+
+    monkeypatch.setattr(GaussianHMM, "fit", broken)
+    with pytest.raises(ValueError, match="something else"):
+        fit(train_bars.iloc[:600], seed=5, n_restarts=1, max_iter=10)
