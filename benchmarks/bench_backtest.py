@@ -38,6 +38,24 @@ def make_bars(n: int, seed: int = 42) -> pd.DataFrame:
     )
 
 
+def quoted_bars(n: int, seed: int = 42, tz: str | None = "UTC") -> pd.DataFrame:
+    """A seeded random walk of minute bars, every price quoted to $0.0001, as minute files are."""
+    rng = np.random.default_rng(seed)
+    close = np.round(50.0 * np.exp(np.cumsum(rng.normal(0.0, 0.002, n))), 4)
+    open_ = np.round(np.r_[close[0], close[:-1]] * (1 + rng.normal(0.0, 0.0005, n)), 4)
+    spread = np.abs(rng.normal(0.0, 0.001, n)) * close
+    return pd.DataFrame(
+        {
+            "open": open_,
+            "high": np.round(np.maximum(open_, close) + spread, 4),
+            "low": np.round(np.minimum(open_, close) - spread, 4),
+            "close": close,
+            "volume": 1_000.0,
+        },
+        index=pd.date_range("2024-01-02 14:30", periods=n, freq="min", tz=tz),
+    )
+
+
 def best_of(repeats: int, run: object) -> float:
     assert callable(run)
     best = float("inf")

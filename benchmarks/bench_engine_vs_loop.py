@@ -18,10 +18,9 @@ import math
 import os
 import platform
 import sys
-import time
 
 import numpy as np
-import pandas as pd
+from bench_backtest import best_of, quoted_bars
 from bench_regime import cpu_reference
 from numba import njit
 
@@ -74,33 +73,6 @@ def single_loop(
     return cash + held * qty * close[-1], trades
 
 
-def quoted_bars(n: int, seed: int = 42) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    close = np.round(50.0 * np.exp(np.cumsum(rng.normal(0.0, 0.002, n))), 4)
-    open_ = np.round(np.r_[close[0], close[:-1]] * (1 + rng.normal(0.0, 0.0005, n)), 4)
-    spread = np.abs(rng.normal(0.0, 0.001, n)) * close
-    return pd.DataFrame(
-        {
-            "open": open_,
-            "high": np.round(np.maximum(open_, close) + spread, 4),
-            "low": np.round(np.minimum(open_, close) - spread, 4),
-            "close": close,
-            "volume": 1_000.0,
-        },
-        index=pd.date_range("2024-01-02 14:30", periods=n, freq="min", tz="UTC"),
-    )
-
-
-def best(repeats: int, call: object) -> float:
-    assert callable(call)
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - started)
-    return min(times)
-
-
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 7
@@ -117,11 +89,11 @@ def main() -> None:
     ours = run_strategy(bars, "sma_crossover", params, config)
     evaluate_signals(arrays, signals, config)
 
-    loop = best(repeats, lambda: single_loop(open_, close, 10, 30, 27_000.0))
-    whole = best(repeats, lambda: run_strategy(bars, "sma_crossover", params, config))
-    signal_time = best(repeats, lambda: strategy_signals(arrays, "sma_crossover", params))
-    engine_time = best(repeats, lambda: evaluate_signals(arrays, signals, config))
-    checks = best(repeats, lambda: BarArrays.from_frame(bars))
+    loop = best_of(repeats, lambda: single_loop(open_, close, 10, 30, 27_000.0))
+    whole = best_of(repeats, lambda: run_strategy(bars, "sma_crossover", params, config))
+    signal_time = best_of(repeats, lambda: strategy_signals(arrays, "sma_crossover", params))
+    engine_time = best_of(repeats, lambda: evaluate_signals(arrays, signals, config))
+    checks = best_of(repeats, lambda: BarArrays.from_frame(bars))
     print(f"{n:,} bars; best of {repeats}")
     print(f"single numba loop:   {loop * 1e3:7.1f} ms  ({n / loop / 1e6:5.1f} M bars/s)")
     print(f"run_strategy:        {whole * 1e3:7.1f} ms  ({n / whole / 1e6:5.1f} M bars/s)")

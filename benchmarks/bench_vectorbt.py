@@ -48,7 +48,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_backtest import DEFAULT_REPEATS, best_of, make_bars
+from bench_backtest import DEFAULT_REPEATS, best_of, make_bars, quoted_bars
 
 try:
     import numpy as np
@@ -101,24 +101,6 @@ def run(bars: pd.DataFrame, stops: bool) -> dict[str, float]:
     }
 
 
-def quoted_bars(seed: int, n: int) -> pd.DataFrame:
-    """A seeded random walk of minute bars, every price quoted to $0.0001 (tz-naive index)."""
-    rng = np.random.default_rng(seed)
-    close = np.round(50.0 * np.exp(np.cumsum(rng.normal(0.0, 0.002, n))), 4)
-    open_ = np.round(np.r_[close[0], close[:-1]] * (1 + rng.normal(0.0, 0.0005, n)), 4)
-    spread = np.abs(rng.normal(0.0, 0.001, n)) * close
-    return pd.DataFrame(
-        {
-            "open": open_,
-            "high": np.round(np.maximum(open_, close) + spread, 4),
-            "low": np.round(np.minimum(open_, close) - spread, 4),
-            "close": close,
-            "volume": 1_000.0,
-        },
-        index=pd.date_range("2024-01-02 14:30", periods=n, freq="min"),
-    )
-
-
 def agreement(n: int) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
     from quantumtrade.backtest.engine import BacktestConfig, run_strategy
@@ -127,7 +109,7 @@ def agreement(n: int) -> None:
     print(f"{n:,} bars a series; relative differences, largest over every trade and bar")
     print(f"{'seed':>4} {'sides':<11}{'sizing':<11}{'trades':>12}{'prices':>11}{'equity':>11}")
     for seed in (1, 7, 42):
-        bars = quoted_bars(seed, n)
+        bars = quoted_bars(n, seed, tz=None)
         close = bars["close"]
         for short in (False, True):
             params = SmaCrossoverParams(fast=10, slow=30, allow_short=short)
