@@ -120,7 +120,9 @@ def _whole(size: float, fractional: bool) -> float:  # pragma: no cover
 
 @njit(cache=True)
 def _clamp_fee(amount: float, minimum: float, maximum: float) -> float:  # pragma: no cover
-    return min(max(_to_grid(amount, 0.01, True), minimum), maximum)
+    # No fee part (a zero rate) skips the grid arithmetic: zero is on every grid.
+    fee = _to_grid(amount, 0.01, True) if amount != 0.0 else 0.0
+    return min(max(fee, minimum), maximum)
 
 
 @njit(cache=True)
@@ -159,13 +161,13 @@ def _trailing_vol(close: FloatArray, end: int, lookback: int) -> float:  # pragm
     return math.sqrt(var) if var > 0.0 else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _fee(qty: float, price: float, fees: FloatArray) -> float:  # pragma: no cover
     return commission(qty, price, fees[0], fees[1], fees[2], fees[3], fees[4], fees[5])
 
 
-@njit(cache=True)
-def _book_exit(
+@njit(cache=True, inline="always")
+def _record_exit(
     trades: FloatArray,
     reasons: Int8Array,
     row: int,
@@ -180,7 +182,7 @@ def _book_exit(
     fees: FloatArray,
     tick_mode: int,
 ) -> float:  # pragma: no cover
-    # Record the closed trade in ``row`` and return the cash the exit fill brings in.
+    # Record the closed trade in ``row``; return the cash the exit fill brings in.
     fee = _fee(qty, price, fees)
     trades[row, 0] = entry_idx
     trades[row, 1] = exit_idx
@@ -192,6 +194,76 @@ def _book_exit(
     trades[row, 7] = side * qty * (price - entry_price) - entry_fee - fee
     reasons[row] = reason
     return side * _book(qty * price, tick_mode) - fee
+
+
+@njit(cache=True, inline="always")
+def _protective_exit(
+    side: int,
+    entry_price: float,
+    stop_loss: float,
+    take_profit: float,
+    open_: float,
+    high: float,
+    low: float,
+    slippage_bps: float,
+    tick_mode: int,
+    tick: float,
+) -> tuple[int, float]:  # pragma: no cover
+    # The stop or take-profit exit an open position meets during the bar: (reason, price),
+    # or (-1, 0.0) when neither is touched. A gap through the level fills at the open.
+    if side == 1:
+        stop = entry_price * (1.0 - stop_loss)
+        limit = entry_price * (1.0 + take_profit)
+        if low <= stop:
+            return EXIT_STOP, modelled_fill_price(
+                min(open_, stop), False, slippage_bps, tick_mode, tick
+            )
+        if high >= limit:
+            return EXIT_TAKE_PROFIT, grid_price(max(open_, limit), False, tick_mode, tick)
+    else:
+        stop = entry_price * (1.0 + stop_loss)
+        limit = entry_price * (1.0 - take_profit)
+        if high >= stop:
+            return EXIT_STOP, modelled_fill_price(
+                max(open_, stop), True, slippage_bps, tick_mode, tick
+            )
+        if low <= limit:
+            return EXIT_TAKE_PROFIT, grid_price(min(open_, limit), True, tick_mode, tick)
+    return -1, 0.0
+
+
+@njit(cache=True, inline="always")
+def _protect(
+    trades: FloatArray,
+    reasons: Int8Array,
+    count: int,
+    i: int,
+    side: int,
+    qty: float,
+    entry_idx: int,
+    entry_price: float,
+    entry_fee: float,
+    stop_loss: float,
+    take_profit: float,
+    bar: tuple[float, float, float],
+    slippage_bps: float,
+    fees: FloatArray,
+    tick_mode: int,
+    tick: float,
+) -> tuple[bool, float]:  # pragma: no cover
+    # Close the position at its stop or take-profit if bar ``i`` (open, high, low) meets one:
+    # (closed, cash the exit brings in).
+    reason, price = _protective_exit(
+        side, entry_price, stop_loss, take_profit, bar[0], bar[1], bar[2], slippage_bps,
+        tick_mode, tick,
+    )  # fmt: skip
+    if reason < 0:
+        return False, 0.0
+    cash_in = _record_exit(
+        trades, reasons, count, entry_idx, i, side, qty, entry_price, entry_fee, price, reason,
+        fees, tick_mode,
+    )  # fmt: skip
+    return True, cash_in
 
 
 @njit(cache=True)
@@ -217,8 +289,14 @@ def run_kernel(
     tick_mode: int,
     tick: float,
     fractional: bool,
-) -> tuple[FloatArray, Int8Array, FloatArray, FloatArray, int]:  # pragma: no cover
-    """Trade ``target`` over the bars; return (trades, exit reasons, equity, position, count).
+    equity: FloatArray,
+    position: FloatArray,
+) -> tuple[FloatArray, Int8Array]:  # pragma: no cover
+    """Trade ``target`` over the bars into ``equity`` and ``position``; return the trades.
+
+    ``equity`` and ``position`` (one slot per bar, any contents) get the equity and the signed
+    position at each close; the caller allocates them, so NumPy's allocator (which asks the
+    kernel for huge pages) backs the two largest arrays. The return is (trades, exit reasons).
 
     ``trades`` has one row per closed trade: entry index, exit index, side (+1/-1), qty,
     entry price, exit price, fees, P&L. ``fees`` holds the six commission parameters.
@@ -227,10 +305,14 @@ def run_kernel(
     step instead of whole shares.
     """
     n = close.shape[0]
-    trades = np.empty((n + 1, 8), dtype=np.float64)
-    reasons = np.empty(n + 1, dtype=np.int8)
-    equity = np.empty(n, dtype=np.float64)
-    position = np.zeros(n, dtype=np.float64)
+    # Every trade opens where the target changes, so the changes bound the trade count.
+    changes = 0
+    last = 0
+    for i in range(n):
+        changes += target[i] != last
+        last = target[i]
+    trades = np.empty((changes, 8), dtype=np.float64)
+    reasons = np.empty(changes, dtype=np.int8)
     count = 0
     cash = initial_cash
     side = 0
@@ -239,85 +321,75 @@ def run_kernel(
     entry_price = 0.0
     entry_fee = 0.0
     acted = 0  # the target last acted on; a stopped-out trade waits for the signal to change
+    has_exits = not (math.isnan(stop_loss) and math.isnan(take_profit))
     for i in range(n):
-        for phase in range(2):
-            # Phase 0 is the open, phase 1 the close; orders go out in the phase fill timing picks.
-            trade_now = (phase == 1) == fill_at_close
-            signal_bar = i if fill_at_close else i - 1
-            if phase == 1 and side != 0:
-                # Protective exits during the bar, before any order at its close.
-                reason = -1
-                price = 0.0
-                if side == 1:
-                    stop = entry_price * (1.0 - stop_loss)
-                    limit = entry_price * (1.0 + take_profit)
-                    if low[i] <= stop:
-                        reason = EXIT_STOP
-                        price = modelled_fill_price(
-                            min(open_[i], stop), False, slippage_bps, tick_mode, tick
-                        )
-                    elif high[i] >= limit:
-                        reason = EXIT_TAKE_PROFIT
-                        price = grid_price(max(open_[i], limit), False, tick_mode, tick)
-                else:
-                    stop = entry_price * (1.0 + stop_loss)
-                    limit = entry_price * (1.0 - take_profit)
-                    if high[i] >= stop:
-                        reason = EXIT_STOP
-                        price = modelled_fill_price(
-                            max(open_[i], stop), True, slippage_bps, tick_mode, tick
-                        )
-                    elif low[i] <= limit:
-                        reason = EXIT_TAKE_PROFIT
-                        price = grid_price(min(open_[i], limit), True, tick_mode, tick)
-                if reason >= 0:
-                    cash += _book_exit(
-                        trades, reasons, count, entry_idx, i, side, qty, entry_price, entry_fee,
-                        price, reason, fees, tick_mode,
-                    )  # fmt: skip
-                    count += 1
-                    side = 0
-                    qty = 0.0
-            if not trade_now or signal_bar < 0:
-                continue
+        # The bar's events in order: an order decided at the last close fills at the open;
+        # protective exits happen during the bar; an order decided at this close fills at it.
+        signal_bar = i if fill_at_close else i - 1
+        new_target = signal_bar >= 0 and target[signal_bar] != acted
+        if has_exits and fill_at_close and side != 0:
+            closed, cash_in = _protect(
+                trades, reasons, count, i, side, qty, entry_idx, entry_price, entry_fee,
+                stop_loss, take_profit, (open_[i], high[i], low[i]), slippage_bps, fees,
+                tick_mode, tick,
+            )  # fmt: skip
+            if closed:
+                cash += cash_in
+                count += 1
+                side = 0
+                qty = 0.0
+        if new_target:
             desired = int(target[signal_bar])
-            if desired == acted:
-                continue
             acted = desired
             reference = close[i] if fill_at_close else open_[i]
             if side != 0:
                 price = modelled_fill_price(reference, side == -1, slippage_bps, tick_mode, tick)
-                cash += _book_exit(
+                cash_in = _record_exit(
                     trades, reasons, count, entry_idx, i, side, qty, entry_price, entry_fee,
                     price, EXIT_SIGNAL, fees, tick_mode,
                 )  # fmt: skip
+                cash += cash_in
                 count += 1
                 side = 0
                 qty = 0.0
-            if desired == 0:
-                continue
+            size = 0.0
             price = modelled_fill_price(reference, desired == 1, slippage_bps, tick_mode, tick)
-            if sizing == SIZE_FIXED_QTY:
+            if desired == 0:
+                pass
+            elif sizing == SIZE_FIXED_QTY:
                 size = quantity
             elif sizing == SIZE_FIXED_FRACTION:
                 size = _whole(cash * fraction / price, fractional)
             else:
                 vol = _trailing_vol(close, signal_bar, vol_lookback) * math.sqrt(periods_per_year)
-                if not vol > 0.0:
-                    continue
-                size = _whole(min(vol_target / vol, max_leverage) * cash / price, fractional)
-            if size <= 0.0:
-                continue
-            fee = _fee(size, price, fees)
-            cash -= desired * _book(size * price, tick_mode) + fee
-            side = desired
-            qty = size
-            entry_idx = i
-            entry_price = price
-            entry_fee = fee
-        equity[i] = cash + side * _book(qty * close[i], tick_mode) if side != 0 else cash
-        position[i] = side * qty
-    return trades[:count], reasons[:count], equity, position, count
+                if vol > 0.0:
+                    size = _whole(min(vol_target / vol, max_leverage) * cash / price, fractional)
+            if size > 0.0:
+                fee = _fee(size, price, fees)
+                cash -= desired * _book(size * price, tick_mode) + fee
+                side = desired
+                qty = size
+                entry_idx = i
+                entry_price = price
+                entry_fee = fee
+        if has_exits and not fill_at_close and side != 0:
+            closed, cash_in = _protect(
+                trades, reasons, count, i, side, qty, entry_idx, entry_price, entry_fee,
+                stop_loss, take_profit, (open_[i], high[i], low[i]), slippage_bps, fees,
+                tick_mode, tick,
+            )  # fmt: skip
+            if closed:
+                cash += cash_in
+                count += 1
+                side = 0
+                qty = 0.0
+        if side == 0:
+            equity[i] = cash
+            position[i] = 0.0
+        else:
+            equity[i] = cash + side * _book(qty * close[i], tick_mode)
+            position[i] = side * qty
+    return trades[:count], reasons[:count]
 
 
 @njit(cache=True)

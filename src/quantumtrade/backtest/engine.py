@@ -281,7 +281,9 @@ def _simulate(
     nan = math.nan
     tick_mode, tick = config.tick_rule()
     fraction = 1.0 if config.sizing == "all_in" else float(config.fraction)
-    raw, reasons, equity, position, _ = _kernels.run_kernel(
+    equity = np.empty(len(target), dtype=np.float64)
+    position = np.empty(len(target), dtype=np.float64)
+    raw, reasons = _kernels.run_kernel(
         arrays.open,
         arrays.high,
         arrays.low,
@@ -303,6 +305,8 @@ def _simulate(
         tick_mode,
         tick,
         bool(config.fractional),
+        equity,
+        position,
     )
     return raw, reasons, equity, position
 

@@ -122,8 +122,19 @@ def window_sums(x: FloatArray, n: int, first: int, acc: FloatArray) -> None:  # 
     m = acc.shape[0]
     lo = first - n + 1
     acc[:] = x[lo : lo + m]
-    for k in range(1, n):
-        window = x[lo + k : lo + k + m]
+    k = 1
+    # Four terms a pass keep the running sums in registers; the additions stay in the same
+    # left-to-right order, so every sum is the same to the last bit.
+    while k + 3 < n:
+        a = x[lo + k : lo + k + m]
+        b = x[lo + k + 1 : lo + k + 1 + m]
+        c = x[lo + k + 2 : lo + k + 2 + m]
+        d = x[lo + k + 3 : lo + k + 3 + m]
+        for j in range(m):
+            acc[j] = (((acc[j] + a[j]) + b[j]) + c[j]) + d[j]
+        k += 4
+    for rest in range(k, n):
+        window = x[lo + rest : lo + rest + m]
         for j in range(m):
             acc[j] += window[j]
 

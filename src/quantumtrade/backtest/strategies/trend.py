@@ -55,8 +55,10 @@ def _sma_cross_kernel(
         s = slow_sums[:m]
         window_sums(x, fast, first, f)
         window_sums(x, slow, first, s)
+        for j in range(m):  # a loop of its own, so the divisions run side by side (SIMD)
+            f[j] = f[j] / fast - s[j] / slow
         for j in range(m):
-            diff = f[j] / fast - s[j] / slow
+            diff = f[j]
             if prev <= 0.0 and diff > 0.0:
                 state = 1
             elif prev >= 0.0 and diff < 0.0:
