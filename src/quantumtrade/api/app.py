@@ -17,6 +17,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from quantumtrade import __version__
+from quantumtrade.api.alpaca import account as alpaca_account
+from quantumtrade.api.alpaca import market as alpaca_market
+from quantumtrade.api.alpaca import orders as alpaca_orders
+from quantumtrade.api.alpaca import stream as alpaca_stream
 from quantumtrade.api.errors import install_error_handlers
 from quantumtrade.api.middleware import (
     BodySizeLimitMiddleware,
@@ -28,6 +32,7 @@ from quantumtrade.api.middleware import (
 from quantumtrade.api.routers import admin as admin_router
 from quantumtrade.api.routers import ai as ai_router
 from quantumtrade.api.routers import alerts as alerts_router
+from quantumtrade.api.routers import api_keys as api_keys_router
 from quantumtrade.api.routers import auth as auth_router
 from quantumtrade.api.routers import backtests as backtests_router
 from quantumtrade.api.routers import datasets as datasets_router
@@ -366,6 +371,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # Routers are matched in this order, route by route: the busiest paths (orders) go first.
     app.include_router(orders_router.router)
     app.include_router(auth_router.router)
+    app.include_router(api_keys_router.router)
     app.include_router(system_router.router)
     app.include_router(admin_router.router)
     app.include_router(market_router.router)
@@ -382,6 +388,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(reports_router.admin_router)
     app.include_router(backtests_router.router)
     app.include_router(ws_router.router)
+    # The Alpaca-compatible face (its own schemas, auth by API key): /v2/... and /stream.
+    app.include_router(alpaca_orders.router)
+    app.include_router(alpaca_account.router)
+    app.include_router(alpaca_market.router)
+    app.include_router(alpaca_stream.router)
 
     # Added innermost first: the request context wraps everything, so every answer is measured.
     app.add_middleware(MethodNotAllowedMiddleware)

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Awaitable, Collection
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -173,6 +173,24 @@ def clock(container: Container) -> dict[str, Any]:
         }
     except ValueError as exc:
         raise InvalidInput(str(exc), code="out_of_range") from exc
+
+
+def trading_days(
+    container: Container, start: date, end: date
+) -> list[tuple[date, datetime, datetime]]:
+    """Return the US equity sessions dated ``start`` to ``end``: (day, open, close) in UTC."""
+    calendar = _calendar(container.market)
+    sessions = getattr(calendar, "sessions", None)
+    if sessions is None:
+        sessions = TradingCalendar().sessions
+    try:
+        frame = sessions("us_equity", start, end)
+    except (ValueError, OverflowError) as exc:
+        raise Unprocessable(str(exc), code="out_of_range") from exc
+    return [
+        (day.date(), row.open.to_pydatetime(), row.close.to_pydatetime())
+        for day, row in zip(frame.index, frame.itertuples(), strict=True)
+    ]
 
 
 async def history(

@@ -52,6 +52,7 @@ ID_PARAMS = {
     "session_id": "session_not_found",
     "job_id": "job_not_found",
     "entry_id": "journal_entry_not_found",
+    "api_key_id": "api_key_not_found",
 }
 
 # Routes whose path parameters name no user's resource: (method, path) -> why.
@@ -81,6 +82,18 @@ EXCLUDED = {
     ("POST", "/api/reports/{day}/regenerate"): (
         "a trading day, not a resource: the portfolio is the portfolio_id query (REFERENCES)"
     ),
+    ("GET", "/v2/assets/{symbol_or_asset_id}"): "a market symbol: public asset data",
+    ("GET", "/v2/positions/{symbol_or_asset_id}"): (
+        "a market symbol, read in the API key's own portfolio only: another key sees no "
+        "position there (test_alpaca_api checks the 404)"
+    ),
+    ("DELETE", "/v2/positions/{symbol_or_asset_id}"): (
+        "a market symbol, closed in the API key's own portfolio only (test_alpaca_api checks "
+        "that another key's call leaves the position alone)"
+    ),
+    ("GET", "/v2/account/activities/{activity_type}"): (
+        "an activity type, not a resource: only the API key's own portfolio is listed"
+    ),
     ("GET", "/api/admin/reports/system/{day}"): (
         "a trading day on an admins-only route: a user gets 403 (test_reports_api checks it)"
     ),
@@ -97,9 +110,11 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/risk/limits/{portfolio_id}"): {"max_position_pct": 0.01},
     ("POST", "/api/backtest/{backtest_id}/monte-carlo"): {"simulations": 10, "seed": 1},
     ("PATCH", "/api/journal/entries/{entry_id}"): {"notes": "B was here", "rating": 1},
+    ("PATCH", "/v2/orders/{order_id}"): {"qty": "2", "time_in_force": "gtc"},
 }
 
 B_ORDER = {"symbol": "AAPL", "side": "buy", "qty": "1"}  # fills at once, in B's own portfolio
+B_V2_ORDER = B_ORDER | {"type": "market", "time_in_force": "day"}  # the same through /v2
 B_RUN = {"strategy": "sma_crossover", "params": {"fast": 3, "slow": 10}}
 
 
@@ -135,6 +150,15 @@ REFERENCES = {
     # Labels are unique per portfolio: A's must not collide with (and so reveal) anything.
     ("POST", "/api/orders", "client_order_id"): Reference("body", "client_order_id", B_ORDER, None),
     ("POST", "/api/trade", "client_order_id"): Reference("body", "client_order_id", B_ORDER, None),
+    ("POST", "/v2/orders", "client_order_id"): Reference(
+        "body", "client_order_id", B_V2_ORDER, None
+    ),
+    ("GET", "/v2/orders:by_client_order_id", "client_order_id"): Reference(
+        "query", "client_order_id", {}, "order_not_found"
+    ),
+    ("POST", "/api/auth/api-keys", "portfolio_id"): Reference(
+        "body", "portfolio_id", {"name": "B"}, "portfolio_not_found"
+    ),
     ("GET", "/api/orders", "portfolio_id"): Reference(
         "query", "portfolio_id", {"status": "all"}, None
     ),
@@ -197,6 +221,9 @@ REFERENCES_EXCLUDED = {
     ("POST", "/api/ai/decision/execute", "portfolio_id"): (
         "needs B's own executable decision first: test_ai_api executes B's decision into A's "
         "portfolio and checks the 404 and that the decision stays unexecuted"
+    ),
+    ("PATCH", "/v2/orders/{order_id}", "client_order_id"): (
+        "the replacement's new label, as for PATCH /api/orders/{order_id}"
     ),
     ("PATCH", "/api/orders/{order_id}", "client_order_id"): (
         "the replacement's new label, the caller's choice: the order in the path is what must "
@@ -333,6 +360,18 @@ def _error(response: httpx.Response) -> Any:
     return body
 
 
+def assert_not_found(response: httpx.Response, codes: list[str]) -> None:
+    """A 404 with one of ``codes``: the uniform error body, or Alpaca's on ``/v2`` routes
+    (``{"code": 40410000, "message", "reason"}``, the reason being our code)."""
+    body = response.json()
+    if isinstance(body, dict) and "error" in body:
+        assert_error(response, 404)
+        assert body["error"]["code"] in codes, body
+        return
+    assert response.status_code == 404, response.text
+    assert body["code"] == 40410000 and body.get("reason") in codes, body
+
+
 def _shown(response: httpx.Response) -> str:
     return f"{response.status_code} {response.text[:300]}"
 
@@ -346,8 +385,24 @@ class World:
     view: dict[str, Any] = field(default_factory=dict)  # A's view after the last test
 
     async def stranger(self) -> dict[str, str]:
-        """A new user B for each test: what one test's B made cannot disturb the next."""
-        return bearer((await register(self.client))["access_token"])
+        """A new user B for each test: what one test's B made cannot disturb the next.
+
+        B signs in both ways: a bearer token for ``/api``, and an API key of B's own
+        portfolio for the Alpaca-compatible ``/v2`` routes.
+        """
+        headers = bearer((await register(self.client))["access_token"])
+        portfolio = _created(
+            await self.client.post("/api/portfolios", json={"name": "B"}, headers=headers)
+        )
+        key = _created(
+            await self.client.post(
+                "/api/auth/api-keys", json={"portfolio_id": portfolio["id"]}, headers=headers
+            )
+        )
+        return headers | {
+            "APCA-API-KEY-ID": key["key_id"],
+            "APCA-API-SECRET-KEY": key["secret_key"],
+        }
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, Own):
@@ -362,7 +417,7 @@ class World:
         sessions."""
         paths = ["/api/portfolios", "/api/orders?status=all&limit=500", "/api/alerts"]
         paths += ["/api/backtests", "/api/backtest/datasets", "/api/auth/sessions"]
-        paths += ["/api/ai/decisions"]
+        paths += ["/api/ai/decisions", "/api/auth/api-keys"]
         for portfolio_id in self.ids["portfolio_id"].values():
             paths += [f"/api/risk/limits/{portfolio_id}"]
             paths += [f"/api/journal/entries?portfolio_id={portfolio_id}"]
@@ -475,6 +530,9 @@ async def _populate(app: FastAPI, client: httpx.AsyncClient) -> World:
         await asyncio.sleep(0.1)
     decision = await client.get("/api/ai/decision/AAPL", headers=a)
     assert decision.status_code == 200, decision.text
+    api_key = _created(
+        await client.post("/api/auth/api-keys", json={"portfolio_id": pid}, headers=a)
+    )
 
     ids = {
         "portfolio_id": {"portfolio": pid},
@@ -496,6 +554,7 @@ async def _populate(app: FastAPI, client: httpx.AsyncClient) -> World:
         "job_id": {"training job": training.json()["id"]},
         "decision_id": {"decision": decision.json()["id"]},
         "entry_id": {"journal entry": entry["id"]},
+        "api_key_id": {"api key": api_key["id"]},
     }
     return World(client=client, app=app, owner=a, ids=ids)
 
@@ -585,8 +644,7 @@ async def test_path_with_another_users_id_answers_404_and_changes_nothing(
         theirs = await call({n: v for n, (_, v) in zip(endpoint.params, combination, strict=True)})
         unknown = await call({name: str(uuid.uuid4()) for name in endpoint.params})
         try:
-            assert_error(theirs, 404)
-            assert _error(theirs)["code"] in codes  # the lookup's own 404, not the router's
+            assert_not_found(theirs, codes)  # the lookup's own 404, not the router's
         except AssertionError:
             problems.append(f"A's {label}: expected 404 {' or '.join(codes)}, got {_shown(theirs)}")
         if (theirs.status_code, _error(theirs)) != (unknown.status_code, _error(unknown)):
@@ -625,7 +683,7 @@ async def test_query_or_body_with_another_users_id_reveals_nothing_and_changes_n
         theirs, unknown = await call(value), await call(str(uuid.uuid4()))
         if reference.not_found is not None:
             try:
-                assert_error(theirs, 404, reference.not_found)
+                assert_not_found(theirs, [reference.not_found])
             except AssertionError:
                 problems.append(
                     f"A's {label}: expected 404 {reference.not_found}, got {_shown(theirs)}"

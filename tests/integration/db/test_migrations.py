@@ -32,7 +32,7 @@ from quantumtrade.db.timeseries import (
 )
 
 MODEL_TABLES = set(Base.metadata.tables)
-HEAD = "0007"
+HEAD = "0008"
 
 
 def _month(moment: datetime, ahead: int) -> datetime:

@@ -10,6 +10,7 @@ from quantumtrade.db.models.analytics import (
     RiskMetric,
 )
 from quantumtrade.db.models.auth import (
+    ApiKey,
     AuthSession,
     NotificationOutbox,
     PasswordResetToken,
@@ -35,6 +36,7 @@ __all__ = [
     "AIJob",
     "AIModel",
     "Alert",
+    "ApiKey",
     "AuthSession",
     "BacktestDataset",
     "BacktestResult",

@@ -93,3 +93,27 @@ class NotificationOutbox(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
     created_at: Mapped[datetime] = created_at()
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiKey(Base):
+    """A key pair for the Alpaca-compatible API, bound to one of its user's portfolios.
+
+    ``key_id`` is public (sent as ``APCA-API-KEY-ID``); only the SHA-256 digest of the secret
+    is kept, since the secret is 256 random bits and never a password someone chose.
+    """
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    portfolio_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("portfolios.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str | None] = mapped_column(sa.String(100))
+    key_id: Mapped[str] = mapped_column(sa.String(40), unique=True, nullable=False)
+    secret_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    created_at: Mapped[datetime] = created_at()
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

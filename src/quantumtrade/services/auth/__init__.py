@@ -9,6 +9,15 @@ from quantumtrade.services.auth.account import (
     request_password_reset,
     revoke_session,
 )
+from quantumtrade.services.auth.api_keys import (
+    KeyPrincipal,
+    NewApiKey,
+    api_key_active,
+    authenticate_api_key,
+    create_api_key,
+    list_api_keys,
+    revoke_api_key,
+)
 from quantumtrade.services.auth.login import (
     LoginGuard,
     Principal,
@@ -23,14 +32,20 @@ from quantumtrade.services.auth.login import (
 
 __all__ = [
     "ClientInfo",
+    "KeyPrincipal",
     "LoginGuard",
+    "NewApiKey",
     "Principal",
     "SessionView",
     "TokenPair",
+    "api_key_active",
     "authenticate",
+    "authenticate_api_key",
     "change_password",
     "check_session",
     "confirm_password_reset",
+    "create_api_key",
+    "list_api_keys",
     "list_sessions",
     "login",
     "logout",
@@ -39,5 +54,6 @@ __all__ = [
     "refresh",
     "register",
     "request_password_reset",
+    "revoke_api_key",
     "revoke_session",
 ]

@@ -1,0 +1,198 @@
+"""Request and response bodies of the Alpaca-compatible trading API (Alpaca's field names).
+
+Requests ignore fields they do not know, as Alpaca does, so a bot written for a newer SDK
+still gets through; money and quantities in answers are decimal strings, as Alpaca sends.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from quantumtrade.api.schemas.common import StrictModel
+from quantumtrade.api.schemas.trading import Notional, Percent, Price, Quantity
+
+TimeInForceIn = Literal["day", "gtc", "ioc", "fok", "opg", "cls"]
+
+
+class _Lenient(StrictModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class TakeProfitIn(_Lenient):
+    limit_price: Price
+
+
+class StopLossIn(_Lenient):
+    stop_price: Price
+    limit_price: Price | None = None
+
+
+class OrderRequest(_Lenient):
+    """An order as Alpaca's ``POST /v2/orders`` takes it: ``qty`` or ``notional``."""
+
+    symbol: str = Field(min_length=1, max_length=20, examples=["AAPL"])
+    side: Literal["buy", "sell"]
+    type: Literal["market", "limit", "stop", "stop_limit", "trailing_stop"] = "market"
+    time_in_force: TimeInForceIn = "day"
+    qty: Quantity | None = Field(default=None, gt=0)
+    notional: Notional | None = Field(default=None, gt=0)
+    limit_price: Price | None = None
+    stop_price: Price | None = None
+    trail_price: Price | None = None
+    trail_percent: Percent | None = None
+    extended_hours: StrictBool = False
+    client_order_id: str | None = Field(default=None, min_length=1, max_length=128)
+    order_class: Literal["simple", "bracket", "oco", "oto", "mleg", ""] = "simple"
+    take_profit: TakeProfitIn | None = None
+    stop_loss: StopLossIn | None = None
+    position_intent: str | None = Field(
+        default=None, max_length=20, description="Accepted and ignored."
+    )
+    legs: list[dict[str, Any]] | None = Field(
+        default=None, max_length=4, description="Multi-leg options orders: not supported (422)."
+    )
+
+
+class ReplaceRequest(_Lenient):
+    """What ``PATCH /v2/orders/{id}`` changes; the rest is copied from the order replaced."""
+
+    qty: Quantity | None = Field(default=None, gt=0)
+    time_in_force: TimeInForceIn | None = None
+    limit_price: Price | None = None
+    stop_price: Price | None = None
+    trail: Price | None = None
+    client_order_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class OrderOut(_Out):
+    """Alpaca's order object."""
+
+    id: str
+    client_order_id: str
+    created_at: str
+    updated_at: str
+    submitted_at: str
+    filled_at: str | None
+    expired_at: str | None
+    canceled_at: str | None
+    failed_at: str | None
+    replaced_at: str | None
+    replaced_by: str | None
+    replaces: str | None
+    asset_id: str
+    symbol: str
+    asset_class: str
+    notional: str | None
+    qty: str | None
+    filled_qty: str
+    filled_avg_price: str | None
+    order_class: str
+    order_type: str
+    type: str
+    side: str
+    time_in_force: str
+    limit_price: str | None
+    stop_price: str | None
+    status: str
+    extended_hours: bool
+    legs: list[OrderOut] | None
+    trail_percent: str | None
+    trail_price: str | None
+    hwm: str | None
+
+
+class CancelOut(_Out):
+    """One order of ``DELETE /v2/orders``: its id, the HTTP status of its cancel, a body."""
+
+    id: str
+    status: int
+    body: dict[str, Any] | None = None
+
+
+class ClosedPositionOut(_Out):
+    """One position of ``DELETE /v2/positions``: its symbol, status and the closing order."""
+
+    symbol: str
+    status: int
+    order_id: str | None = None
+    body: dict[str, Any]
+
+
+class AccountOut(_Out):
+    id: str
+    account_number: str
+    status: str
+    currency: str
+    buying_power: str
+    cash: str
+    equity: str
+    portfolio_value: str
+    last_equity: str
+    multiplier: str
+
+
+class PositionOut(_Out):
+    asset_id: str
+    symbol: str
+    exchange: str
+    asset_class: str
+    avg_entry_price: str
+    qty: str
+    side: Literal["long", "short"]
+    market_value: str
+    cost_basis: str
+    unrealized_pl: str
+    current_price: str
+
+
+class AssetOut(_Out):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    id: str
+    class_: str = Field(alias="class")
+    exchange: str
+    symbol: str
+    name: str
+    status: str
+    tradable: bool
+    marginable: bool
+    shortable: bool
+    easy_to_borrow: bool
+    fractionable: bool
+
+
+class ClockOut(_Out):
+    timestamp: str
+    is_open: bool
+    next_open: str
+    next_close: str
+
+
+class CalendarOut(_Out):
+    date: str = Field(examples=["2026-11-18"])
+    open: str = Field(examples=["09:30"])
+    close: str = Field(examples=["16:00"])
+    session_open: str = Field(examples=["0400"])
+    session_close: str = Field(examples=["2000"])
+    settlement_date: str = Field(examples=["2026-11-19"])
+
+
+class ActivityOut(_Out):
+    id: str
+    account_id: str
+    activity_type: str
+
+
+class PortfolioHistoryOut(_Out):
+    timestamp: list[int]
+    equity: list[float]
+    profit_loss: list[float]
+    profit_loss_pct: list[float | None]
+    base_value: float | None
+    timeframe: str
