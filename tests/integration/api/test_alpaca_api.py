@@ -3,8 +3,7 @@
 A key is bound to one portfolio; a wrong key, a revoked key, a wrong secret and no key at all
 get the same 401 body, and another portfolio's order (even the same user's) answers 404.
 An order placed through ``/v2/orders`` and the same one through ``/api/orders`` move the
-ledger the same way. The SDK's own parsing is checked against a real server process in
-``tests/integration/alpaca``.
+ledger the same way. The SDK drives a real server process in ``tests/e2e/test_alpaca_sdk.py``.
 """
 
 from __future__ import annotations

@@ -14,11 +14,11 @@ from fastapi.responses import JSONResponse
 from quantumtrade.api.alpaca.deps import KeyPrincipalDep
 from quantumtrade.api.alpaca.errors import ALPACA_ERRORS, AlpacaRoute
 from quantumtrade.api.alpaca.schemas import (
-    AccountOut,
-    ClosedPositionOut,
-    OrderOut,
-    PortfolioHistoryOut,
-    PositionOut,
+    AlpacaAccountOut,
+    AlpacaClosedPositionOut,
+    AlpacaOrderOut,
+    AlpacaPortfolioHistoryOut,
+    AlpacaPositionOut,
 )
 from quantumtrade.api.alpaca.views import alpaca_account, alpaca_position, asset_id, order_out
 from quantumtrade.api.deps import DeskDep, SessionDep
@@ -55,7 +55,9 @@ def symbol_of(desk: TradingDesk, symbol_or_asset_id: str) -> str:
 
 
 @router.get(
-    "/account", summary="The account (the key's portfolio)", responses={200: {"model": AccountOut}}
+    "/account",
+    summary="The account (the key's portfolio)",
+    responses={200: {"model": AlpacaAccountOut}},
 )
 async def get_account(db: SessionDep, key: KeyPrincipalDep, desk: DeskDep) -> JSONResponse:
     portfolio = await _portfolio(db, key)
@@ -90,7 +92,7 @@ async def _positions(db: SessionDep, key: auth.KeyPrincipal, desk: TradingDesk) 
 @router.get(
     "/positions",
     summary="Open positions",
-    responses={200: {"model": list[PositionOut], "description": "Open positions"}},
+    responses={200: {"model": list[AlpacaPositionOut], "description": "Open positions"}},
 )
 async def list_positions(db: SessionDep, key: KeyPrincipalDep, desk: DeskDep) -> JSONResponse:
     return JSONResponse(await _positions(db, key, desk))
@@ -99,7 +101,7 @@ async def list_positions(db: SessionDep, key: KeyPrincipalDep, desk: DeskDep) ->
 @router.get(
     "/positions/{symbol_or_asset_id}",
     summary="One open position",
-    responses={200: {"model": PositionOut}},
+    responses={200: {"model": AlpacaPositionOut}},
 )
 async def get_position(
     symbol_or_asset_id: Annotated[str, Path(min_length=1, max_length=64)],
@@ -118,7 +120,9 @@ async def get_position(
     "/positions",
     status_code=207,
     summary="Close every position with market orders",
-    responses={207: {"model": list[ClosedPositionOut], "description": "One result per symbol"}},
+    responses={
+        207: {"model": list[AlpacaClosedPositionOut], "description": "One result per symbol"}
+    },
 )
 async def close_all(
     db: SessionDep, key: KeyPrincipalDep, desk: DeskDep, cancel_orders: bool = False
@@ -155,7 +159,7 @@ async def close_all(
 @router.delete(
     "/positions/{symbol_or_asset_id}",
     summary="Close a position (all of it, qty shares or percentage %)",
-    responses={200: {"model": OrderOut, "description": "The closing order"}},
+    responses={200: {"model": AlpacaOrderOut, "description": "The closing order"}},
 )
 async def close_position(
     symbol_or_asset_id: Annotated[str, Path(min_length=1, max_length=64)],
@@ -193,7 +197,7 @@ def _period_days(period: str) -> int | None:
 @router.get(
     "/account/portfolio/history",
     summary="Daily equity and P&L (timeframe 1D only)",
-    responses={200: {"model": PortfolioHistoryOut}},
+    responses={200: {"model": AlpacaPortfolioHistoryOut}},
 )
 async def portfolio_history(
     db: SessionDep,

@@ -13,7 +13,12 @@ from fastapi.responses import JSONResponse
 from quantumtrade.api.alpaca.account import symbol_of
 from quantumtrade.api.alpaca.deps import KeyPrincipalDep
 from quantumtrade.api.alpaca.errors import ALPACA_ERRORS, AlpacaRoute
-from quantumtrade.api.alpaca.schemas import ActivityOut, AssetOut, CalendarOut, ClockOut
+from quantumtrade.api.alpaca.schemas import (
+    AlpacaActivityOut,
+    AlpacaAssetOut,
+    AlpacaCalendarOut,
+    AlpacaClockOut,
+)
 from quantumtrade.api.alpaca.views import alpaca_asset
 from quantumtrade.api.deps import ContainerDep, DeskDep, SessionDep
 from quantumtrade.api.schemas.common import IsoDateTime
@@ -39,7 +44,7 @@ ACTIVITY_TYPES = frozenset(_TYPES.split())
 @router.get(
     "/assets",
     summary="Tradable assets",
-    responses={200: {"model": list[AssetOut], "description": "Assets"}},
+    responses={200: {"model": list[AlpacaAssetOut], "description": "Assets"}},
 )
 async def list_assets(
     key: KeyPrincipalDep,
@@ -63,7 +68,7 @@ async def list_assets(
 @router.get(
     "/assets/{symbol_or_asset_id}",
     summary="One asset, by symbol or asset id",
-    responses={200: {"model": AssetOut}},
+    responses={200: {"model": AlpacaAssetOut}},
 )
 async def get_asset(
     symbol_or_asset_id: Annotated[str, Path(min_length=1, max_length=64)],
@@ -73,7 +78,7 @@ async def get_asset(
     return JSONResponse(alpaca_asset(desk.symbol_info(symbol_of(desk, symbol_or_asset_id))))
 
 
-@router.get("/clock", summary="The market clock", responses={200: {"model": ClockOut}})
+@router.get("/clock", summary="The market clock", responses={200: {"model": AlpacaClockOut}})
 async def get_clock(key: KeyPrincipalDep, container: ContainerDep) -> JSONResponse:
     now = market.clock(container)
     return JSONResponse({k: now[k] for k in ("timestamp", "is_open", "next_open", "next_close")})
@@ -82,7 +87,7 @@ async def get_clock(key: KeyPrincipalDep, container: ContainerDep) -> JSONRespon
 @router.get(
     "/calendar",
     summary="Trading days with their open and close (New York time)",
-    responses={200: {"model": list[CalendarOut], "description": "Sessions"}},
+    responses={200: {"model": list[AlpacaCalendarOut], "description": "Sessions"}},
 )
 async def get_calendar(
     key: KeyPrincipalDep,
@@ -172,7 +177,7 @@ async def _activities(
 
 
 ActivityList: dict[int | str, dict[str, Any]] = {
-    200: {"model": list[ActivityOut], "description": "Activities"}
+    200: {"model": list[AlpacaActivityOut], "description": "Activities"}
 }
 PageSize = Annotated[int, Query(ge=1, le=100)]
 PageToken = Annotated[str | None, Query(max_length=100)]

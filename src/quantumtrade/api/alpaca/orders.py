@@ -13,7 +13,12 @@ from fastapi.responses import JSONResponse
 
 from quantumtrade.api.alpaca.deps import KeyPrincipalDep
 from quantumtrade.api.alpaca.errors import ALPACA_ERRORS, AlpacaRoute
-from quantumtrade.api.alpaca.schemas import CancelOut, OrderOut, OrderRequest, ReplaceRequest
+from quantumtrade.api.alpaca.schemas import (
+    AlpacaCancelOut,
+    AlpacaOrderOut,
+    AlpacaOrderRequest,
+    AlpacaReplaceRequest,
+)
 from quantumtrade.api.alpaca.views import order_out
 from quantumtrade.api.deps import DeskDep, SessionDep
 from quantumtrade.api.schemas.common import IsoDateTime, Uuid
@@ -29,11 +34,11 @@ router = APIRouter(
 )
 
 _ORDER: dict[int | str, dict[str, Any]] = {
-    200: {"model": OrderOut, "description": "The order (Alpaca's order object)"}
+    200: {"model": AlpacaOrderOut, "description": "The order (Alpaca's order object)"}
 }
 
 
-def _spec(body: OrderRequest) -> OrderSpec:
+def _spec(body: AlpacaOrderRequest) -> OrderSpec:
     if body.order_class == "mleg" or body.legs:
         raise Unprocessable(
             "multi-leg (options) orders are not supported", code="mleg_not_supported"
@@ -72,7 +77,7 @@ async def _answer(db: SessionDep, order: Order, nested: bool = True) -> JSONResp
 
 @router.post("/orders", summary="Place an order", responses=_ORDER)
 async def submit_order(
-    body: OrderRequest, db: SessionDep, key: KeyPrincipalDep, desk: DeskDep
+    body: AlpacaOrderRequest, db: SessionDep, key: KeyPrincipalDep, desk: DeskDep
 ) -> JSONResponse:
     order = await orders.submit_order(
         db,
@@ -88,7 +93,7 @@ async def submit_order(
 @router.get(
     "/orders",
     summary="List orders (open by default)",
-    responses={200: {"model": list[OrderOut], "description": "Orders, newest first"}},
+    responses={200: {"model": list[AlpacaOrderOut], "description": "Orders, newest first"}},
 )
 async def list_orders(
     db: SessionDep,
@@ -126,7 +131,7 @@ async def list_orders(
     "/orders",
     status_code=207,
     summary="Cancel every open order",
-    responses={207: {"model": list[CancelOut], "description": "One status per order"}},
+    responses={207: {"model": list[AlpacaCancelOut], "description": "One status per order"}},
 )
 async def cancel_all(db: SessionDep, key: KeyPrincipalDep, desk: DeskDep) -> JSONResponse:
     results = await orders.cancel_all(
@@ -164,7 +169,7 @@ async def get_order(
     "/orders/{order_id}", summary="Replace an order (the new one has a new id)", responses=_ORDER
 )
 async def replace_order(
-    order_id: Uuid, body: ReplaceRequest, db: SessionDep, key: KeyPrincipalDep, desk: DeskDep
+    order_id: Uuid, body: AlpacaReplaceRequest, db: SessionDep, key: KeyPrincipalDep, desk: DeskDep
 ) -> JSONResponse:
     _mine(await orders.get_order(db, user_id=key.user.id, order_id=order_id), key)
     new = await orders.replace_order(

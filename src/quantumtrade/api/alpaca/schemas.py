@@ -20,16 +20,16 @@ class _Lenient(StrictModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
 
-class TakeProfitIn(_Lenient):
+class AlpacaTakeProfitIn(_Lenient):
     limit_price: Price
 
 
-class StopLossIn(_Lenient):
+class AlpacaStopLossIn(_Lenient):
     stop_price: Price
     limit_price: Price | None = None
 
 
-class OrderRequest(_Lenient):
+class AlpacaOrderRequest(_Lenient):
     """An order as Alpaca's ``POST /v2/orders`` takes it: ``qty`` or ``notional``."""
 
     symbol: str = Field(min_length=1, max_length=20, examples=["AAPL"])
@@ -45,8 +45,8 @@ class OrderRequest(_Lenient):
     extended_hours: StrictBool = False
     client_order_id: str | None = Field(default=None, min_length=1, max_length=128)
     order_class: Literal["simple", "bracket", "oco", "oto", "mleg", ""] = "simple"
-    take_profit: TakeProfitIn | None = None
-    stop_loss: StopLossIn | None = None
+    take_profit: AlpacaTakeProfitIn | None = None
+    stop_loss: AlpacaStopLossIn | None = None
     position_intent: str | None = Field(
         default=None, max_length=20, description="Accepted and ignored."
     )
@@ -55,7 +55,7 @@ class OrderRequest(_Lenient):
     )
 
 
-class ReplaceRequest(_Lenient):
+class AlpacaReplaceRequest(_Lenient):
     """What ``PATCH /v2/orders/{id}`` changes; the rest is copied from the order replaced."""
 
     qty: Quantity | None = Field(default=None, gt=0)
@@ -70,7 +70,7 @@ class _Out(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-class OrderOut(_Out):
+class AlpacaOrderOut(_Out):
     """Alpaca's order object."""
 
     id: str
@@ -101,13 +101,13 @@ class OrderOut(_Out):
     stop_price: str | None
     status: str
     extended_hours: bool
-    legs: list[OrderOut] | None
+    legs: list[AlpacaOrderOut] | None
     trail_percent: str | None
     trail_price: str | None
     hwm: str | None
 
 
-class CancelOut(_Out):
+class AlpacaCancelOut(_Out):
     """One order of ``DELETE /v2/orders``: its id, the HTTP status of its cancel, a body."""
 
     id: str
@@ -115,7 +115,7 @@ class CancelOut(_Out):
     body: dict[str, Any] | None = None
 
 
-class ClosedPositionOut(_Out):
+class AlpacaClosedPositionOut(_Out):
     """One position of ``DELETE /v2/positions``: its symbol, status and the closing order."""
 
     symbol: str
@@ -124,7 +124,7 @@ class ClosedPositionOut(_Out):
     body: dict[str, Any]
 
 
-class AccountOut(_Out):
+class AlpacaAccountOut(_Out):
     id: str
     account_number: str
     status: str
@@ -137,7 +137,7 @@ class AccountOut(_Out):
     multiplier: str
 
 
-class PositionOut(_Out):
+class AlpacaPositionOut(_Out):
     asset_id: str
     symbol: str
     exchange: str
@@ -151,7 +151,7 @@ class PositionOut(_Out):
     current_price: str
 
 
-class AssetOut(_Out):
+class AlpacaAssetOut(_Out):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     id: str
@@ -167,14 +167,14 @@ class AssetOut(_Out):
     fractionable: bool
 
 
-class ClockOut(_Out):
+class AlpacaClockOut(_Out):
     timestamp: str
     is_open: bool
     next_open: str
     next_close: str
 
 
-class CalendarOut(_Out):
+class AlpacaCalendarOut(_Out):
     date: str = Field(examples=["2026-11-18"])
     open: str = Field(examples=["09:30"])
     close: str = Field(examples=["16:00"])
@@ -183,13 +183,13 @@ class CalendarOut(_Out):
     settlement_date: str = Field(examples=["2026-11-19"])
 
 
-class ActivityOut(_Out):
+class AlpacaActivityOut(_Out):
     id: str
     account_id: str
     activity_type: str
 
 
-class PortfolioHistoryOut(_Out):
+class AlpacaPortfolioHistoryOut(_Out):
     timestamp: list[int]
     equity: list[float]
     profit_loss: list[float]

@@ -16,6 +16,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from quantumtrade.db.models import Order, OrderEvent, Portfolio, Position
 from quantumtrade.domain.errors import AppError, NotFound, Unprocessable
@@ -455,20 +456,32 @@ async def cancel_order(
 async def cancel_all(
     db: AsyncSession, *, desk: TradingDesk, user_id: uuid.UUID, portfolio_id: uuid.UUID | None
 ) -> list[dict[str, object]]:
-    """Cancel every open order of the user (of one portfolio when given); one result each."""
+    """Cancel every open order of the user (of one portfolio when given); one result each.
+
+    Legs go with their parent while it is open; once the parent has filled, its resting exit
+    legs are open orders of their own and are cancelled too. A leg an earlier cancel already
+    took with it (its sibling's OCO) is reported with its status.
+    """
+    parent = aliased(Order)
     query = (
         sa.select(Order.id)
         .join(Portfolio, Portfolio.id == Order.portfolio_id)
+        .outerjoin(parent, parent.id == Order.parent_order_id)
         .where(
             Portfolio.user_id == user_id,
             Order.status.in_(OPEN_VALUES),
-            Order.parent_order_id.is_(None),
+            sa.or_(Order.parent_order_id.is_(None), parent.status.not_in(OPEN_VALUES)),
         )
+        .order_by(Order.created_at, Order.id)
     )
     if portfolio_id is not None:
         query = query.where(Order.portfolio_id == portfolio_id)
     results: list[dict[str, object]] = []
     for order_id in list(await db.scalars(query)):
+        status = await db.scalar(sa.select(Order.status).where(Order.id == order_id))
+        if status not in OPEN_VALUES:
+            results.append({"id": str(order_id), "status": 200, "body": {"status": status}})
+            continue
         try:
             order = await cancel_order(db, desk=desk, user_id=user_id, order_id=order_id)
             results.append({"id": str(order_id), "status": 200, "body": {"status": order.status}})
