@@ -513,6 +513,13 @@ async def create_resources(client: Recorder, session_id: str) -> dict[str, str]:
         "GET", "/api/journal/entries", params={"portfolio_id": portfolio["id"]}
     )
     assert journal["items"], journal
+    # The Alpaca-compatible routes (/v2) authenticate with a key pair bound to the portfolio.
+    key = await client.json(
+        "POST", "/api/auth/api-keys", (201,), json={"portfolio_id": portfolio["id"]}
+    )
+    client.http.headers.update(
+        {"APCA-API-KEY-ID": key["key_id"], "APCA-API-SECRET-KEY": key["secret_key"]}
+    )
     return {
         "portfolio_id": portfolio["id"],
         "order_id": order["id"],
@@ -525,6 +532,9 @@ async def create_resources(client: Recorder, session_id: str) -> dict[str, str]:
         "job_id": job["id"],
         "model_id": job["result"]["models"][0]["id"],
         "entry_id": journal["items"][0]["id"],
+        # The crypto buy above fills with the market open or closed: a position and a FILL.
+        "symbol_or_asset_id": "BTCUSD",
+        "activity_type": "FILL",
     }
 
 
