@@ -21,6 +21,7 @@ from quantumtrade.api.alpaca import account as alpaca_account
 from quantumtrade.api.alpaca import market as alpaca_market
 from quantumtrade.api.alpaca import orders as alpaca_orders
 from quantumtrade.api.alpaca import stream as alpaca_stream
+from quantumtrade.api.alpaca import watchlists as alpaca_watchlists
 from quantumtrade.api.errors import install_error_handlers
 from quantumtrade.api.middleware import (
     BodySizeLimitMiddleware,
@@ -393,6 +394,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(alpaca_account.router)
     app.include_router(alpaca_market.router)
     app.include_router(alpaca_stream.router)
+    app.include_router(alpaca_watchlists.router)
 
     # Added innermost first: the request context wraps everything, so every answer is measured.
     app.add_middleware(MethodNotAllowedMiddleware)

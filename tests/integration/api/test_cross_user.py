@@ -53,6 +53,7 @@ ID_PARAMS = {
     "job_id": "job_not_found",
     "entry_id": "journal_entry_not_found",
     "api_key_id": "api_key_not_found",
+    "watchlist_id": "watchlist_not_found",
 }
 
 # Routes whose path parameters name no user's resource: (method, path) -> why.
@@ -94,6 +95,10 @@ EXCLUDED = {
     ("GET", "/v2/account/activities/{activity_type}"): (
         "an activity type, not a resource: only the API key's own portfolio is listed"
     ),
+    ("DELETE", "/v2/watchlists/{watchlist_id}/{symbol}"): (
+        "a watchlist and a symbol: test_alpaca_watchlists checks that another key gets 404 "
+        "and leaves the list alone"
+    ),
     ("GET", "/api/admin/reports/system/{day}"): (
         "a trading day on an admins-only route: a user gets 403 (test_reports_api checks it)"
     ),
@@ -111,6 +116,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/backtest/{backtest_id}/monte-carlo"): {"simulations": 10, "seed": 1},
     ("PATCH", "/api/journal/entries/{entry_id}"): {"notes": "B was here", "rating": 1},
     ("PATCH", "/v2/orders/{order_id}"): {"qty": "2", "time_in_force": "gtc"},
+    ("PUT", "/v2/watchlists/{watchlist_id}"): {"name": "B was here", "symbols": ["MSFT"]},
+    ("POST", "/v2/watchlists/{watchlist_id}"): {"symbol": "MSFT"},
 }
 
 B_ORDER = {"symbol": "AAPL", "side": "buy", "qty": "1"}  # fills at once, in B's own portfolio
@@ -417,7 +424,8 @@ class World:
         sessions."""
         paths = ["/api/portfolios", "/api/orders?status=all&limit=500", "/api/alerts"]
         paths += ["/api/backtests", "/api/backtest/datasets", "/api/auth/sessions"]
-        paths += ["/api/ai/decisions", "/api/auth/api-keys"]
+        paths += ["/api/ai/decisions", "/api/auth/api-keys", "/v2/watchlists"]
+        paths += [f"/v2/watchlists/{i}" for i in self.ids["watchlist_id"].values()]
         for portfolio_id in self.ids["portfolio_id"].values():
             paths += [f"/api/risk/limits/{portfolio_id}"]
             paths += [f"/api/journal/entries?portfolio_id={portfolio_id}"]
@@ -533,6 +541,12 @@ async def _populate(app: FastAPI, client: httpx.AsyncClient) -> World:
     api_key = _created(
         await client.post("/api/auth/api-keys", json={"portfolio_id": pid}, headers=a)
     )
+    # A's key signs A's /v2 calls: A's view includes A's watchlists.
+    a |= {"APCA-API-KEY-ID": api_key["key_id"], "APCA-API-SECRET-KEY": api_key["secret_key"]}
+    watchlist = await client.post(
+        "/v2/watchlists", json={"name": "A", "symbols": ["AAPL"]}, headers=a
+    )
+    assert watchlist.status_code == 200, watchlist.text
 
     ids = {
         "portfolio_id": {"portfolio": pid},
@@ -555,6 +569,7 @@ async def _populate(app: FastAPI, client: httpx.AsyncClient) -> World:
         "decision_id": {"decision": decision.json()["id"]},
         "entry_id": {"journal entry": entry["id"]},
         "api_key_id": {"api key": api_key["id"]},
+        "watchlist_id": {"watchlist": watchlist.json()["id"]},
     }
     return World(client=client, app=app, owner=a, ids=ids)
 

@@ -32,7 +32,7 @@ from quantumtrade.db.timeseries import (
 )
 
 MODEL_TABLES = set(Base.metadata.tables)
-HEAD = "0008"
+HEAD = "0009"
 
 
 def _month(moment: datetime, ahead: int) -> datetime:

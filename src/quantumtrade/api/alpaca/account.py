@@ -16,6 +16,8 @@ from quantumtrade.api.alpaca.errors import ALPACA_ERRORS, AlpacaRoute
 from quantumtrade.api.alpaca.schemas import (
     AlpacaAccountOut,
     AlpacaClosedPositionOut,
+    AlpacaConfigurationsIn,
+    AlpacaConfigurationsOut,
     AlpacaOrderOut,
     AlpacaPortfolioHistoryOut,
     AlpacaPositionOut,
@@ -66,20 +68,65 @@ async def get_account(db: SessionDep, key: KeyPrincipalDep, desk: DeskDep) -> JS
     )
 
 
-@router.get("/account/configurations", summary="Account configurations (read only)")
-async def get_configurations(db: SessionDep, key: KeyPrincipalDep) -> dict[str, Any]:
-    portfolio = await _portfolio(db, key)
+# What every portfolio answers for the configurations it cannot change.
+_FIXED_CONFIGURATIONS: dict[str, Any] = {
+    "dtbp_check": "entry",
+    "fractional_trading": True,
+    "pdt_check": "entry",
+    "suspend_trade": False,
+    "trade_confirm_email": "none",
+    "ptp_no_exception_entry": False,
+    "max_options_trading_level": 0,
+}
+
+
+def _configurations(portfolio: Any) -> dict[str, Any]:
     return {
-        "dtbp_check": "entry",
-        "fractional_trading": True,
+        **_FIXED_CONFIGURATIONS,
         "max_margin_multiplier": str(portfolio.margin_multiplier),
         "no_shorting": not portfolio.shorting_enabled,
-        "pdt_check": "entry",
-        "suspend_trade": False,
-        "trade_confirm_email": "none",
-        "ptp_no_exception_entry": False,
-        "max_options_trading_level": 0,
     }
+
+
+@router.get(
+    "/account/configurations",
+    summary="Account configurations",
+    responses={200: {"model": AlpacaConfigurationsOut}},
+)
+async def get_configurations(db: SessionDep, key: KeyPrincipalDep) -> JSONResponse:
+    return JSONResponse(_configurations(await _portfolio(db, key)))
+
+
+@router.patch(
+    "/account/configurations",
+    summary="Change shorting and the margin multiplier",
+    responses={200: {"model": AlpacaConfigurationsOut}},
+)
+async def set_configurations(
+    body: AlpacaConfigurationsIn, db: SessionDep, key: KeyPrincipalDep
+) -> JSONResponse:
+    sent = body.model_dump(exclude_none=True)
+    refused = sorted(
+        name
+        for name, value in sent.items()
+        if name in _FIXED_CONFIGURATIONS and value != _FIXED_CONFIGURATIONS[name]
+    )
+    if refused:
+        raise Unprocessable(
+            "these configurations cannot be changed here: " + ", ".join(refused),
+            code="configuration_not_supported",
+            details={"fields": refused},
+        )
+    portfolio = await portfolios.configure(
+        db,
+        user_id=key.user.id,
+        portfolio_id=key.portfolio_id,
+        margin_multiplier=None
+        if body.max_margin_multiplier is None
+        else int(body.max_margin_multiplier),
+        shorting_enabled=None if body.no_shorting is None else not body.no_shorting,
+    )
+    return JSONResponse(_configurations(portfolio))
 
 
 async def _positions(db: SessionDep, key: auth.KeyPrincipal, desk: TradingDesk) -> list[Any]:

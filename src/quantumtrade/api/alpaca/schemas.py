@@ -196,3 +196,63 @@ class AlpacaPortfolioHistoryOut(_Out):
     profit_loss_pct: list[float | None]
     base_value: float | None
     timeframe: str
+
+
+class AlpacaWatchlistIn(_Lenient):
+    """A new watchlist: a name unique in the account and its symbols, in order."""
+
+    name: str = Field(min_length=1, max_length=64, examples=["tech"])
+    symbols: list[str] = Field(default_factory=list, max_length=1000, examples=[["AAPL", "MSFT"]])
+
+
+class AlpacaWatchlistUpdate(_Lenient):
+    """A rename and/or the symbols that replace the list's (what is left out stays)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=64, examples=["tech"])
+    symbols: list[str] | None = Field(default=None, max_length=1000, examples=[["AAPL", "NVDA"]])
+
+
+class AlpacaWatchlistSymbol(_Lenient):
+    symbol: str = Field(min_length=1, max_length=20, examples=["NVDA"])
+
+
+class AlpacaWatchlistOut(_Out):
+    """Alpaca's watchlist; ``assets`` is left out of the list of all watchlists, as Alpaca does."""
+
+    id: str
+    account_id: str
+    name: str = Field(examples=["tech"])
+    created_at: str
+    updated_at: str
+    assets: list[AlpacaAssetOut] | None = None
+
+
+class AlpacaConfigurationsIn(_Lenient):
+    """Alpaca's account configurations, as ``PATCH`` takes them (what is left out stays).
+
+    ``no_shorting`` and ``max_margin_multiplier`` change the portfolio; every other field is
+    accepted at the value ``GET`` answers (so a bot can send back what it read) and refused
+    otherwise.
+    """
+
+    no_shorting: StrictBool | None = Field(default=None, examples=[True])
+    max_margin_multiplier: Literal["1", "2", "4"] | None = Field(default=None, examples=["2"])
+    dtbp_check: str | None = None
+    pdt_check: str | None = None
+    trade_confirm_email: str | None = None
+    suspend_trade: StrictBool | None = None
+    fractional_trading: StrictBool | None = None
+    ptp_no_exception_entry: StrictBool | None = None
+    max_options_trading_level: int | None = None
+
+
+class AlpacaConfigurationsOut(_Out):
+    dtbp_check: str = Field(examples=["entry"])
+    fractional_trading: bool
+    max_margin_multiplier: str = Field(examples=["1"])
+    no_shorting: bool
+    pdt_check: str = Field(examples=["entry"])
+    suspend_trade: bool
+    trade_confirm_email: str = Field(examples=["none"])
+    ptp_no_exception_entry: bool
+    max_options_trading_level: int

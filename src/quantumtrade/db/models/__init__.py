@@ -29,6 +29,7 @@ from quantumtrade.db.models.trading import (
     Portfolio,
     Position,
     Trade,
+    Watchlist,
 )
 
 __all__ = [
@@ -60,5 +61,6 @@ __all__ = [
     "SystemLog",
     "Trade",
     "User",
+    "Watchlist",
     "timeseries_tables",
 ]

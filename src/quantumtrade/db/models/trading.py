@@ -198,3 +198,22 @@ class Trade(Base):
         sa.Index("ix_trades_portfolio_time", "portfolio_id", "executed_at"),
         {"info": {TIMESERIES_KEY: "executed_at"}},
     )
+
+
+class Watchlist(Base):
+    """A named, ordered list of symbols of a portfolio (Alpaca's watchlist of an account)."""
+
+    __tablename__ = "watchlists"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    portfolio_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("portfolios.id", ondelete="CASCADE"), nullable=False
+    )
+    name: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    symbols: Mapped[list[str]] = mapped_column(JSONType, nullable=False)
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
+    )
+
+    __table_args__ = (sa.UniqueConstraint("portfolio_id", "name"),)

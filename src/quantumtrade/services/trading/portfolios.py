@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantumtrade.db.models import Order, Portfolio, Position, Trade
-from quantumtrade.domain.errors import AppError, Conflict, NotFound
+from quantumtrade.domain.errors import AppError, Conflict, NotFound, Unprocessable
 from quantumtrade.domain.execution import Side
 from quantumtrade.domain.trading.ledger import AccountFigures, account_figures, exposure_increase
 from quantumtrade.domain.trading.orders import OPEN, OrderStatus
@@ -323,4 +323,48 @@ async def reset_portfolio(
     await db.commit()
     await desk.publish(portfolio.user_id, updates)
     await desk.notify_engine([order for _e, order, _b in updates])
+    return portfolio
+
+
+async def configure(
+    db: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    portfolio_id: uuid.UUID,
+    margin_multiplier: int | None = None,
+    shorting_enabled: bool | None = None,
+) -> Portfolio:
+    """Change the margin multiplier and/or shorting of a portfolio (``None`` keeps a value).
+
+    Shorting needs margin; a portfolio that borrows (negative cash) or holds shorts cannot drop
+    to a cash account (multiplier 1) until they are closed. Turning shorting off leaves open
+    shorts alone and refuses new ones, as a broker does.
+    """
+    portfolio = await ledger.lock_portfolio(db, portfolio_id, user_id=user_id)
+    multiplier = portfolio.margin_multiplier if margin_multiplier is None else margin_multiplier
+    shorting = portfolio.shorting_enabled if shorting_enabled is None else shorting_enabled
+    problem: AppError | None = None
+    if shorting and multiplier == 1:
+        problem = Unprocessable(
+            "Shorting needs a margin account (multiplier 2 or 4).", code="shorting_needs_margin"
+        )
+    elif multiplier == 1 and portfolio.margin_multiplier != 1:
+        shorts = await db.scalar(
+            sa.select(sa.func.count())
+            .select_from(Position)
+            .where(Position.portfolio_id == portfolio.id, Position.qty < 0)
+        )
+        if shorts or portfolio.cash < 0:
+            problem = Unprocessable(
+                "The account borrows (short positions or negative cash): close them before "
+                "making it a cash account.",
+                code="margin_in_use",
+                details={"short_positions": int(shorts or 0), "cash": text(portfolio.cash)},
+            )
+    if problem is not None:
+        await db.rollback()
+        raise problem
+    portfolio.margin_multiplier = multiplier
+    portfolio.shorting_enabled = shorting
+    await db.commit()
     return portfolio
