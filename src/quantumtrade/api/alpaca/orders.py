@@ -22,10 +22,10 @@ from quantumtrade.api.alpaca.schemas import (
 from quantumtrade.api.alpaca.views import order_out
 from quantumtrade.api.deps import DeskDep, SessionDep
 from quantumtrade.api.schemas.common import IsoDateTime, Uuid
+from quantumtrade.api.schemas.trading import order_spec
 from quantumtrade.db.models import Order
 from quantumtrade.domain.errors import NotFound, Unprocessable
-from quantumtrade.domain.execution import Side
-from quantumtrade.domain.trading.orders import OrderClass, OrderSpec, OrderType, TimeInForce
+from quantumtrade.domain.trading.orders import OrderSpec
 from quantumtrade.services import auth
 from quantumtrade.services.trading import orders
 
@@ -43,24 +43,7 @@ def _spec(body: AlpacaOrderRequest) -> OrderSpec:
         raise Unprocessable(
             "multi-leg (options) orders are not supported", code="mleg_not_supported"
         )
-    return OrderSpec(
-        symbol=body.symbol,
-        side=Side(body.side),
-        type=OrderType(body.type),
-        time_in_force=TimeInForce(body.time_in_force),
-        qty=body.qty,
-        notional=body.notional,
-        limit_price=body.limit_price,
-        stop_price=body.stop_price,
-        trail_price=body.trail_price,
-        trail_percent=body.trail_percent,
-        order_class=OrderClass(body.order_class or "simple"),
-        take_profit_limit=body.take_profit.limit_price if body.take_profit else None,
-        stop_loss_stop=body.stop_loss.stop_price if body.stop_loss else None,
-        stop_loss_limit=body.stop_loss.limit_price if body.stop_loss else None,
-        extended_hours=body.extended_hours,
-        client_order_id=body.client_order_id,
-    )
+    return order_spec(body)
 
 
 def _mine(order: Order, key: auth.KeyPrincipal) -> Order:

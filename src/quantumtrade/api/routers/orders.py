@@ -16,9 +16,7 @@ from quantumtrade.api.deps import (
 )
 from quantumtrade.api.schemas.common import ERROR_RESPONSES, IsoDateTime, Uuid, refused
 from quantumtrade.api.schemas.orders_out import CancelResult, OrderEventOut, OrderOut
-from quantumtrade.api.schemas.trading import OrderCreate, OrderReplace
-from quantumtrade.domain.execution import Side
-from quantumtrade.domain.trading.orders import OrderClass, OrderSpec, OrderType, TimeInForce
+from quantumtrade.api.schemas.trading import OrderCreate, OrderReplace, order_spec
 from quantumtrade.services.trading import orders
 from quantumtrade.services.trading.batch import OrderBatcher
 from quantumtrade.services.trading.views import order_view, text
@@ -29,30 +27,9 @@ router = APIRouter(
 )
 
 
-def _spec(body: OrderCreate) -> OrderSpec:
-    return OrderSpec(
-        symbol=body.symbol,
-        side=Side(body.side),
-        type=OrderType(body.type),
-        time_in_force=TimeInForce(body.time_in_force),
-        qty=body.qty,
-        notional=body.notional,
-        limit_price=body.limit_price,
-        stop_price=body.stop_price,
-        trail_price=body.trail_price,
-        trail_percent=body.trail_percent,
-        order_class=OrderClass(body.order_class or "simple"),
-        take_profit_limit=body.take_profit.limit_price if body.take_profit else None,
-        stop_loss_stop=body.stop_loss.stop_price if body.stop_loss else None,
-        stop_loss_limit=body.stop_loss.limit_price if body.stop_loss else None,
-        extended_hours=body.extended_hours,
-        client_order_id=body.client_order_id,
-    )
-
-
 async def _submit(body: OrderCreate, access_token: str, batcher: OrderBatcher) -> JSONResponse:
     view = await batcher.place(
-        access_token=access_token, portfolio_id=body.portfolio_id, spec=_spec(body)
+        access_token=access_token, portfolio_id=body.portfolio_id, spec=order_spec(body)
     )
     return JSONResponse(view, status_code=status.HTTP_201_CREATED)
 

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import AliasChoices, Field, StrictBool
 
 from quantumtrade.api.schemas.common import StrictModel, Uuid
-from quantumtrade.domain.trading.orders import MAX_NOTIONAL, MAX_PRICE, MAX_QTY
+from quantumtrade.domain.execution import Side
+from quantumtrade.domain.trading.orders import (
+    MAX_NOTIONAL,
+    MAX_PRICE,
+    MAX_QTY,
+    OrderClass,
+    OrderSpec,
+    OrderType,
+    TimeInForce,
+)
 
 Money = Decimal
 # The bounds of an order's numbers (the domain checks the same): larger values answer 422.
@@ -106,3 +115,72 @@ class OrderReplace(StrictModel):
     )
     time_in_force: Literal["day", "gtc", "ioc", "fok", "opg", "cls"] | None = None
     client_order_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+class _Exit(Protocol):
+    @property
+    def limit_price(self) -> Decimal | None: ...
+
+
+class _Stop(Protocol):
+    @property
+    def stop_price(self) -> Decimal: ...
+    @property
+    def limit_price(self) -> Decimal | None: ...
+
+
+class OrderFields(Protocol):
+    """What an order body says, as ``/api/orders`` and Alpaca's ``/v2/orders`` both take it."""
+
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def side(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def time_in_force(self) -> str: ...
+    @property
+    def qty(self) -> Decimal | None: ...
+    @property
+    def notional(self) -> Decimal | None: ...
+    @property
+    def limit_price(self) -> Decimal | None: ...
+    @property
+    def stop_price(self) -> Decimal | None: ...
+    @property
+    def trail_price(self) -> Decimal | None: ...
+    @property
+    def trail_percent(self) -> Decimal | None: ...
+    @property
+    def order_class(self) -> str | None: ...
+    @property
+    def take_profit(self) -> _Exit | None: ...
+    @property
+    def stop_loss(self) -> _Stop | None: ...
+    @property
+    def extended_hours(self) -> bool: ...
+    @property
+    def client_order_id(self) -> str | None: ...
+
+
+def order_spec(body: OrderFields) -> OrderSpec:
+    """Turn an order body into the order the trading services place."""
+    return OrderSpec(
+        symbol=body.symbol,
+        side=Side(body.side),
+        type=OrderType(body.type),
+        time_in_force=TimeInForce(body.time_in_force),
+        qty=body.qty,
+        notional=body.notional,
+        limit_price=body.limit_price,
+        stop_price=body.stop_price,
+        trail_price=body.trail_price,
+        trail_percent=body.trail_percent,
+        order_class=OrderClass(body.order_class or "simple"),
+        take_profit_limit=body.take_profit.limit_price if body.take_profit else None,
+        stop_loss_stop=body.stop_loss.stop_price if body.stop_loss else None,
+        stop_loss_limit=body.stop_loss.limit_price if body.stop_loss else None,
+        extended_hours=body.extended_hours,
+        client_order_id=body.client_order_id,
+    )
