@@ -17,9 +17,10 @@ import pytest
 from alpaca.common.exceptions import APIError
 from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderClass, OrderSide, OrderStatus, QueryOrderStatus, TimeInForce
-from alpaca.trading.models import Order, Position
+from alpaca.trading.models import AccountConfiguration, Order, Position, Watchlist
 from alpaca.trading.requests import (
     ClosePositionRequest,
+    CreateWatchlistRequest,
     GetAssetsRequest,
     GetOrdersRequest,
     LimitOrderRequest,
@@ -28,6 +29,7 @@ from alpaca.trading.requests import (
     StopLossRequest,
     TakeProfitRequest,
     TrailingStopOrderRequest,
+    UpdateWatchlistRequest,
 )
 from alpaca.trading.stream import TradingStream
 
@@ -141,6 +143,19 @@ def test_trading_client_round_trip(client: TradingClient) -> None:
         "/account/activities", {"activity_types": "FILL"}
     )  # the SDK has no typed method for activities; its raw GET still authenticates
     assert isinstance(activities, list) and len(activities) >= 2
+
+    watchlist = client.create_watchlist(CreateWatchlistRequest(name="sdk", symbols=[SYMBOL]))
+    assert isinstance(watchlist, Watchlist)
+    client.add_asset_to_watchlist_by_id(watchlist.id, "MSFT")
+    client.remove_asset_from_watchlist_by_id(watchlist.id, SYMBOL)
+    renamed = client.update_watchlist_by_id(watchlist.id, UpdateWatchlistRequest(name="sdk2"))
+    assert renamed.name == "sdk2" and [a.symbol for a in renamed.assets or ()] == ["MSFT"]
+    assert [w.id for w in client.get_watchlists()] == [watchlist.id]
+    client.delete_watchlist_by_id(watchlist.id)
+    assert client.get_watchlists() == []
+    configuration = client.get_account_configurations()
+    assert isinstance(configuration, AccountConfiguration) and configuration.no_shorting
+    assert client.set_account_configurations(configuration).no_shorting is True
 
     with pytest.raises(APIError) as refused:
         client.submit_order(
