@@ -279,16 +279,6 @@ def _add(total: float, carry: float, value: float) -> tuple[float, float]:  # pr
 
 
 @njit(cache=True)
-def _max_drawdown_kernel(values: FloatArray) -> float:  # pragma: no cover
-    peak = values[0]
-    deepest = 0.0
-    for i in range(values.shape[0]):
-        peak = max(peak, values[i])
-        deepest = min(deepest, values[i] / peak - 1.0)
-    return -deepest
-
-
-@njit(cache=True)
 def _return_mean(values: FloatArray, shift: float) -> float:  # pragma: no cover
     total = carry = 0.0
     for i in range(1, values.shape[0]):
@@ -311,30 +301,77 @@ def _return_spread(
     return q + k, qd + kd
 
 
-def _equity_figures(values: FloatArray, rf_p: float) -> tuple[float, float, float, float]:
-    # std of r, mean and std of r - rf_p, downside deviation below rf_p; NaN under 2 returns.
-    m = values.size - 1
-    if m < 2:
-        return math.nan, math.nan, math.nan, math.nan
-    mean_r = _return_mean(values, 0.0)
-    sq_r, sq_down = _return_spread(values, 0.0, mean_r)
-    std_r = math.sqrt(sq_r / (m - 1))
-    if rf_p != 0.0:
-        # r - 0.0 is r, so without a risk-free rate the excess figures are the plain ones.
-        mean_e = _return_mean(values, rf_p)
-        sq_e, sq_down = _return_spread(values, rf_p, mean_e)
-        return std_r, mean_e, math.sqrt(sq_e / (m - 1)), math.sqrt(sq_down / m)
-    return std_r, mean_r, std_r, math.sqrt(sq_down / m)
+@njit(cache=True)
+def _low_bound(peak: float, deepest: float) -> float:  # pragma: no cover
+    # Above any bar whose drop from ``peak`` is below ``deepest``, by far more than rounding.
+    if not peak > 0.0:
+        return math.inf
+    bound = peak * (1.0 + deepest)
+    return bound + abs(bound) * 1e-9
 
 
 @njit(cache=True)
-def _count_nonzero(values: FloatArray) -> int:  # pragma: no cover
+def _first_pass(
+    values: FloatArray, shift: float, held: FloatArray
+) -> tuple[float, float, int, int]:  # pragma: no cover
+    """One pass for what needs no mean: the mean of ``r - shift``, the deepest drawdown, the
+    longest drawdown and the count of bars holding a position (``held`` empty: none).
+
+    Each figure is what its own kernel gives, to the bit: the drawdown ratio is computed only
+    where a bar may set a new low, a bound with a margin far above rounding decides where.
+    """
+    n = values.shape[0]
+    total = carry = 0.0
+    for i in range(1, n):
+        total, carry = _add(total, carry, (values[i] / values[i - 1] - 1.0) - shift)
+    mean = (total + carry) / (n - 1) if n > 1 else math.nan
+    peak = values[0] if n else 0.0
+    deepest = 0.0
+    floor = _low_bound(peak, deepest)  # below it a bar may set a new low
+    longest = 0
+    peak_at = 0
+    underwater = False
+    for i in range(n):
+        value = values[i]
+        if value >= peak:
+            if underwater:
+                longest = max(longest, i - peak_at)
+            peak = value
+            peak_at = i
+            underwater = False
+            floor = _low_bound(peak, deepest)
+        else:
+            underwater = True
+            if value < floor:
+                drop = value / peak - 1.0
+                if drop < deepest:
+                    deepest = drop
+                    floor = _low_bound(peak, deepest)
+    if underwater:
+        longest = max(longest, n - 1 - peak_at)
     count = 0
-    for i in range(values.shape[0]):
-        v = values[i]
+    for i in range(held.shape[0]):
+        v = held[i]
         if v != 0.0 and not math.isnan(v):
             count += 1
-    return count
+    return mean, -deepest, longest, count
+
+
+def _spreads(values: FloatArray, rf_p: float, mean_e: float) -> tuple[float, float, float]:
+    # std of r, std of r - rf_p and the downside deviation below rf_p; NaN under 2 returns.
+    m = values.size - 1
+    if m < 2:
+        return math.nan, math.nan, math.nan
+    sq_e, sq_down = _return_spread(values, rf_p, mean_e)
+    std_e = math.sqrt(sq_e / (m - 1))
+    if rf_p == 0.0:  # r - 0.0 is r: the excess figures are the plain ones
+        return std_e, std_e, math.sqrt(sq_down / m)
+    sq_r, _ = _return_spread(values, 0.0, _return_mean(values, 0.0))
+    return math.sqrt(sq_r / (m - 1)), std_e, math.sqrt(sq_down / m)
+
+
+_NONE = np.empty(0, dtype=np.float64)
+_EMPTY = (math.nan, math.nan, 0, 0)
 
 
 def performance_summary_values(
@@ -356,8 +393,9 @@ def performance_summary_values(
         raise ValueError(f"equity must be one-dimensional, got shape {values.shape}")
     rf_p = per_period_rate(risk_free, periods_per_year)
     size = values.size
-    std_r, mean_e, std_e, downside = _equity_figures(values, rf_p)
-    max_dd = float(_max_drawdown_kernel(values)) if size else math.nan
+    held = _NONE if positions is None else np.ascontiguousarray(positions, dtype=np.float64)
+    mean_e, max_dd, longest, count = _first_pass(values, rf_p, held) if size else _EMPTY
+    std_r, std_e, downside = _spreads(values, rf_p, mean_e)
     root = math.sqrt(periods_per_year)
     growth = cagr_of_values(values, periods_per_year)
     summary = {
@@ -367,12 +405,11 @@ def performance_summary_values(
         "sharpe": mean_e / std_e * root if size >= 3 and std_e >= _EPSILON else math.nan,
         "sortino": mean_e / downside * root if size >= 3 and downside >= _EPSILON else math.nan,
         "max_drawdown": max_dd,
-        "max_drawdown_duration": float(_drawdown_duration_kernel(values)),
+        "max_drawdown_duration": float(longest),
         "calmar": growth / max_dd if max_dd > 0.0 else math.nan,
     }
     if trades_pl is not None:
         summary |= trade_stats(np.asarray(trades_pl, dtype=np.float64))
     if positions is not None:
-        held = np.ascontiguousarray(positions, dtype=np.float64)
-        summary["exposure"] = _count_nonzero(held) / held.size if held.size else math.nan
+        summary["exposure"] = count / held.size if held.size else math.nan
     return summary

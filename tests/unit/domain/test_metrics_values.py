@@ -105,3 +105,16 @@ def test_drawdown_duration_accepts_a_plain_list_and_nan() -> None:
 def test_cagr_of_values_equals_cagr() -> None:
     equity = random_equity(5, 500)
     assert cagr_of_values(equity) == cagr(pd.Series(equity))
+
+
+@pytest.mark.parametrize("start", [100.0, -5.0])
+def test_max_drawdown_sees_every_new_low_however_close(start: float) -> None:
+    # New lows a hair (1e-11) below the last, far under any margin a shortcut might allow,
+    # above zero and below it: each must be weighed, not skipped.
+    lows = [60.0, 60.0 * (1 - 1e-11), 60.0, 60.0 * (1 - 2e-11)]
+    values = [start, 100.0, *lows, 100.0, 110.0, -10.0, -10.0 * (1 + 1e-11), 120.0]
+    equity = np.array(values, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        want = float(-(equity / np.maximum.accumulate(equity) - 1.0).min())
+    got = performance_summary_values(equity)["max_drawdown"]
+    assert got == want
