@@ -7,9 +7,9 @@ staying put (regimes last months, not days), and several restarts keep the best 
 States are named without ground truth, from the annualised drift and volatility of their
 return emission: a state whose volatility stands well above the calmest state's and whose
 drift is not clearly positive is *bear* (markets fall in stress), and so is any state whose
-drift is clearly negative for its volatility; of the others, a state whose Sharpe ratio
-(drift / volatility) is clearly positive, and at least half the best state's, is *bull*; any
-other state is *sideways*. After fitting the
+Sharpe ratio (drift / volatility) is clearly negative and at least half the worst state's;
+of the others, a state whose Sharpe ratio is clearly positive, and at least half the best
+state's, is *bull*; any other state is *sideways*. After fitting the
 states are put in a canonical order (by drift, then volatility), so a fit does not depend on
 which random start found the optimum, and the names depend only on the fitted parameters.
 """
@@ -44,9 +44,12 @@ def name_states(drift: FloatArray, volatility: FloatArray) -> tuple[str, ...]:
     """Name each state from its annualised drift and volatility (see the module docstring)."""
     sharpe = drift / volatility
     stressed = volatility >= STRESS_RATIO * volatility.min()
-    bear = (stressed & (sharpe < STRESS_SHARPE)) | (sharpe <= -TREND_SHARPE)
     # A fitted drift is noisy (a year of a 15 % volatility state leaves +-15 % of drift), so
-    # "clearly positive" is judged against the best state too: half its Sharpe ratio at least.
+    # "clearly negative" and "clearly positive" are judged against the worst and the best
+    # state too: half their Sharpe ratio at least. A calm state drifting a little down beside
+    # a real sell-off is sideways, not a second bear.
+    worst = min(float(sharpe.min()), 0.0)
+    bear = (stressed & (sharpe < STRESS_SHARPE)) | (sharpe <= min(-TREND_SHARPE, worst / 2))
     best = sharpe[~bear].max() if (~bear).any() else 0.0
     bull = ~bear & (sharpe >= max(TREND_SHARPE, best / 2))
     return tuple(

