@@ -176,6 +176,11 @@ class Settings(BaseSettings):
     # Close clients silent this long. Off by default: browsers answer the server's protocol
     # pings (which find dead peers) but not JSON ones, so listen-only clients stay connected.
     ws_idle_timeout_seconds: float | None = Field(default=None, gt=0)
+    # Alpaca-compatible data stream (/v2/{feed}, /v1beta3/crypto/us): distinct symbols one
+    # connection may subscribe ("*" counts one), and connections per API key and endpoint on
+    # one replica. Its send queue is ws_queue_size messages.
+    alpaca_stream_max_symbols: int = Field(default=200, ge=1)
+    alpaca_stream_max_connections: int = Field(default=1, ge=1)
 
     # Paper trading: execution models (see README "Paper trading")
     paper_starting_cash: Decimal = Field(default=Decimal(100_000), gt=0)

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from typing import Any
 
-import msgpack
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from quantumtrade.api.alpaca.frames import Peer, authenticate, key_active
 from quantumtrade.api.alpaca.views import alpaca_order
 from quantumtrade.domain.errors import AppError
 from quantumtrade.infra.bus import Subscription
@@ -35,55 +34,6 @@ RECHECK_SECONDS = 15.0
 MAX_FRAME_BYTES = 16_384
 STREAMS = ("trade_updates",)
 _POLICY_VIOLATION = 1008
-
-
-class _Peer:
-    """One client: how it writes (text, binary JSON or msgpack) and answering in kind."""
-
-    def __init__(self, websocket: WebSocket) -> None:
-        self.websocket = websocket
-        self.kind = "text"
-        self.lock = asyncio.Lock()
-
-    async def receive(self) -> dict[str, Any] | None:
-        """Return the next message as a dict (None for a frame that is not one)."""
-        message = await self.websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            raise WebSocketDisconnect(message.get("code", 1000))
-        raw: str | bytes | None = message.get("text")
-        if raw is None:
-            raw = message.get("bytes") or b""
-            self.kind = "json-binary"
-        if len(raw) > MAX_FRAME_BYTES:
-            return None
-        try:
-            decoded = json.loads(raw)
-        except ValueError:
-            if not isinstance(raw, bytes):
-                return None
-            try:
-                decoded = msgpack.unpackb(raw)
-            except Exception:
-                return None
-            self.kind = "msgpack"
-        return decoded if isinstance(decoded, dict) else None
-
-    async def send(self, message: dict[str, Any]) -> None:
-        async with self.lock:
-            if self.kind == "msgpack":
-                await self.websocket.send_bytes(msgpack.packb(message))
-            elif self.kind == "json-binary":
-                await self.websocket.send_bytes(json.dumps(message).encode())
-            else:
-                await self.websocket.send_text(json.dumps(message))
-
-
-def _credentials(message: dict[str, Any]) -> tuple[str | None, str | None]:
-    data = message.get("data")
-    source = data if isinstance(data, dict) else message
-    key = source.get("key_id", source.get("key"))
-    secret = source.get("secret_key", source.get("secret"))
-    return (key if isinstance(key, str) else None, secret if isinstance(secret, str) else None)
 
 
 def _authorization(status: str, action: str = "authenticate") -> dict[str, Any]:
@@ -103,15 +53,7 @@ def trade_update(data: dict[str, Any]) -> dict[str, Any]:
     return {"stream": "trade_updates", "data": update}
 
 
-async def _authenticate(container: Container, message: dict[str, Any]) -> auth.KeyPrincipal:
-    key_id, secret = _credentials(message)
-    async with container.session_factory() as db:
-        return await auth.authenticate_api_key(
-            db, key_id=key_id, secret=secret, now=container.clock.now()
-        )
-
-
-async def _handshake(container: Container, peer: _Peer) -> auth.KeyPrincipal | None:
+async def _handshake(container: Container, peer: Peer) -> auth.KeyPrincipal | None:
     try:
         message = await asyncio.wait_for(peer.receive(), AUTH_TIMEOUT_SECONDS)
     except TimeoutError:
@@ -121,7 +63,7 @@ async def _handshake(container: Container, peer: _Peer) -> auth.KeyPrincipal | N
         await peer.send(_authorization("unauthorized", str(action or "authenticate")))
         return None
     try:
-        principal = await _authenticate(container, message)
+        principal = await authenticate(container, message)
     except AppError:
         await peer.send(_authorization("unauthorized"))
         return None
@@ -129,7 +71,7 @@ async def _handshake(container: Container, peer: _Peer) -> auth.KeyPrincipal | N
     return principal
 
 
-async def _read(peer: _Peer, streams: set[str]) -> None:
+async def _read(peer: Peer, streams: set[str]) -> None:
     """Answer ``listen`` requests; anything else is ignored, as Alpaca does."""
     while True:
         message = await peer.receive()
@@ -145,7 +87,7 @@ async def _read(peer: _Peer, streams: set[str]) -> None:
 
 async def _pump(
     container: Container,
-    peer: _Peer,
+    peer: Peer,
     principal: auth.KeyPrincipal,
     streams: set[str],
     subscription: Subscription,
@@ -157,7 +99,7 @@ async def _pump(
         try:
             message = await asyncio.wait_for(anext(updates), RECHECK_SECONDS)
         except TimeoutError:
-            if not await _still_valid(container, principal):
+            if not await key_active(container, principal):
                 return
             continue
         data = message.data
@@ -169,17 +111,12 @@ async def _pump(
         await peer.send(trade_update(payload))
 
 
-async def _still_valid(container: Container, principal: auth.KeyPrincipal) -> bool:
-    async with container.session_factory() as db:
-        return await auth.api_key_active(db, api_key_id=principal.api_key_id)
-
-
 @router.websocket("/stream")
 async def trading_stream(websocket: WebSocket) -> None:
     """Alpaca's trading stream: authenticate, listen to trade_updates, receive them."""
     container: Container = websocket.app.state.container
     await websocket.accept()
-    peer = _Peer(websocket)
+    peer = Peer(websocket, max_bytes=MAX_FRAME_BYTES)
     tasks: list[asyncio.Task[None]] = []
     try:
         principal = await _handshake(container, peer)
