@@ -520,6 +520,9 @@ async def create_resources(client: Recorder, session_id: str) -> dict[str, str]:
     client.http.headers.update(
         {"APCA-API-KEY-ID": key["key_id"], "APCA-API-SECRET-KEY": key["secret_key"]}
     )
+    watchlist = await client.json(
+        "POST", "/v2/watchlists", json={"name": "smoke", "symbols": ["AAPL", "BTCUSD"]}
+    )
     return {
         "portfolio_id": portfolio["id"],
         "order_id": order["id"],
@@ -529,12 +532,15 @@ async def create_resources(client: Recorder, session_id: str) -> dict[str, str]:
         "backtest_id": accepted["id"],
         "session_id": session_id,
         "symbols": QUOTE_SYMBOLS,
+        "timeframe": "1Min",  # the Alpaca-compatible data API's bars (/data/...)
         "job_id": job["id"],
         "model_id": job["result"]["models"][0]["id"],
         "entry_id": journal["items"][0]["id"],
         # The crypto buy above fills with the market open or closed: a position and a FILL.
         "symbol_or_asset_id": "BTCUSD",
         "activity_type": "FILL",
+        "watchlist_id": watchlist["id"],
+        "name": watchlist["name"],
     }
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from quantumtrade import __version__
 from quantumtrade.api.alpaca import account as alpaca_account
+from quantumtrade.api.alpaca import data as alpaca_data
 from quantumtrade.api.alpaca import data_stream as alpaca_data_stream
 from quantumtrade.api.alpaca import market as alpaca_market
 from quantumtrade.api.alpaca import orders as alpaca_orders
@@ -394,6 +395,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(alpaca_orders.router)
     app.include_router(alpaca_account.router)
     app.include_router(alpaca_market.router)
+    app.include_router(alpaca_data.router)
     app.include_router(alpaca_stream.router)
     app.include_router(alpaca_data_stream.router)
     app.include_router(alpaca_watchlists.router)

@@ -99,6 +99,18 @@ EXCLUDED = {
         "a watchlist and a symbol: test_alpaca_watchlists checks that another key gets 404 "
         "and leaves the list alone"
     ),
+    **{
+        ("GET", f"/data/v2/stocks/{{symbol:text}}/{tail}"): "a market symbol: public market data"
+        for tail in (
+            "bars",
+            "trades",
+            "quotes",
+            "snapshot",
+            "trades/latest",
+            "quotes/latest",
+            "bars/latest",
+        )
+    },
     ("GET", "/api/admin/reports/system/{day}"): (
         "a trading day on an admins-only route: a user gets 403 (test_reports_api checks it)"
     ),
