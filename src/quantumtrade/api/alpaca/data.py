@@ -54,6 +54,7 @@ from quantumtrade.api.alpaca.data_schemas import (
 )
 from quantumtrade.api.alpaca.deps import get_key_principal
 from quantumtrade.api.alpaca.errors import ALPACA_ERRORS, AlpacaRoute
+from quantumtrade.api.alpaca.views import EXCHANGE_CODES
 from quantumtrade.api.deps import ContainerDep
 from quantumtrade.api.schemas.common import IsoDateTime
 from quantumtrade.domain.errors import InvalidInput, NotFound, Unprocessable
@@ -101,7 +102,6 @@ _TIMEFRAME = re.compile(r"(\d{1,2})(Min|T|Hour|H|Day|D|Week|W|Month|M)")
 _UNIT = {"T": "Min", "H": "Hour", "D": "Day", "W": "Week", "M": "Month"}
 _SUPPORTED = {timeframe.value: timeframe for timeframe in Timeframe}
 # The consolidated tape of a listing exchange (A: NYSE, C: Nasdaq, B: the other venues).
-_TAPES = {"NYSE": "A", "NASDAQ": "C"}
 _ADJUSTMENTS = r"raw|split|dividend|spin-off|all"
 # Alpaca's bar fields (besides ``t``) and ours.
 _BAR_FIELDS = {"o": "open", "h": "high", "l": "low", "c": "close", "v": "volume"}
@@ -720,7 +720,7 @@ _register()
 def _tape(info: SymbolInfo | None) -> str | None:
     if info is None or info.asset_class != "us_equity":
         return None
-    return _TAPES.get(info.exchange, "B")
+    return EXCHANGE_CODES.get(info.exchange, ("", "B"))[1]
 
 
 def _time(moment: datetime | str) -> str:

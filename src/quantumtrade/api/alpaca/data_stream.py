@@ -56,6 +56,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from quantumtrade.api.alpaca import frames
+from quantumtrade.api.alpaca.views import EXCHANGE_CODES
 from quantumtrade.api.ws.connection import MAX_BATCH, Connection
 from quantumtrade.api.ws.hub import Hub
 from quantumtrade.api.ws.protocol import CLOSE_POLICY, CLOSE_SLOW
@@ -90,16 +91,6 @@ ERRORS = {
     406: "connection limit exceeded",
     407: "slow client",
     410: "invalid subscribe action",
-}
-
-# A listing exchange of ours -> Alpaca's code for it and the consolidated tape it prints on.
-_EXCHANGES = {
-    "NASDAQ": ("Q", "C"),
-    "NYSE": ("N", "A"),
-    "ARCA": ("P", "B"),
-    "AMEX": ("A", "B"),
-    "BATS": ("Z", "B"),
-    "IEX": ("V", "B"),
 }
 
 
@@ -143,7 +134,7 @@ def alpaca_event(data: dict[str, Any], text: str) -> dict[str, Any] | None:
         trade |= {"s": size(data["size"]), "t": moment}
         exchange = data.get("exchange")
         if stock and isinstance(exchange, str):
-            code, tape = _EXCHANGES.get(exchange, (exchange, None))
+            code, tape = EXCHANGE_CODES.get(exchange, (exchange, None))
             trade |= {"x": code, "c": ["@"]} | ({"z": tape} if tape else {})
         return trade
     if kind == "quote":

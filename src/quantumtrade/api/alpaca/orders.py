@@ -91,23 +91,21 @@ async def list_orders(
     symbols: Annotated[str | None, Query(max_length=2000)] = None,
     side: Literal["buy", "sell"] | None = None,
 ) -> JSONResponse:
-    wanted = None
-    if symbols:
-        wanted = [desk.symbol_info(s).symbol for s in symbols.split(",") if s.strip()]
-    rows = await orders.list_orders(
+    listed = await orders.list_orders(
         db,
+        desk=desk,
         user_id=key.user.id,
         status=status,
         portfolio_id=key.portfolio_id,
-        symbols=wanted,
+        symbols=symbols,
         side=side,
         after=after,
         until=until,
         direction=direction,
         limit=limit,
+        nested=nested,
     )
-    legs = await orders.legs_of(db, rows) if nested else {}
-    return JSONResponse([order_out(row, legs.get(row.id) or None) for row in rows])
+    return JSONResponse([order_out(row, legs) for row, legs in listed])
 
 
 @router.delete(

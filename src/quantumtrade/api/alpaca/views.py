@@ -13,13 +13,24 @@ from typing import Any
 
 from quantumtrade.db.models import Order
 from quantumtrade.marketdata.source import SymbolInfo
+from quantumtrade.services.trading.execution import QTY_STEP
 from quantumtrade.services.trading.views import order_view, text
 
+_STEP = format(QTY_STEP, "f")  # the ledger's quantity step, as Alpaca writes it
 ASSET_NAMESPACE = uuid.UUID("6f1c7c52-5d0e-4a8e-9d55-2b7f3c1e9a10")
 # Alpaca's exchanges (alpaca-py's AssetExchange); any other venue is sent as "".
 EXCHANGES = frozenset(
     {"AMEX", "ARCA", "BATS", "NYSE", "NASDAQ", "NYSEARCA", "OTC", "CRYPTO", "ASCX"}
 )
+# A listing exchange of ours -> Alpaca's code for it and the consolidated tape it prints on.
+EXCHANGE_CODES = {
+    "NASDAQ": ("Q", "C"),
+    "NYSE": ("N", "A"),
+    "ARCA": ("P", "B"),
+    "AMEX": ("A", "B"),
+    "BATS": ("Z", "B"),
+    "IEX": ("V", "B"),
+}
 _ORDER_FIELDS = (
     "id",
     "client_order_id",
@@ -171,8 +182,8 @@ def alpaca_asset(info: SymbolInfo) -> dict[str, Any]:
         "shortable": info.shortable,
         "easy_to_borrow": info.shortable,
         "fractionable": info.fractionable,
-        "min_order_size": "0.000000001" if crypto else None,
-        "min_trade_increment": "0.000000001" if crypto else None,
+        "min_order_size": _STEP if crypto else None,
+        "min_trade_increment": _STEP if crypto else None,
         "price_increment": "0.0001" if crypto else None,
         "maintenance_margin_requirement": None if crypto else 30,
         "attributes": ["fractional_eh_enabled"] if info.fractionable and not crypto else [],

@@ -75,23 +75,21 @@ async def list_orders(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     nested: bool = True,
 ) -> list[dict[str, Any]]:
-    wanted = None
-    if symbols:
-        wanted = [desk.symbol_info(s).symbol for s in symbols.split(",") if s.strip()]
-    rows = await orders.list_orders(
+    listed = await orders.list_orders(
         db,
+        desk=desk,
         user_id=principal.user.id,
         status=status_filter,
         portfolio_id=portfolio_id,
-        symbols=wanted,
+        symbols=symbols,
         side=side,
         after=after,
         until=until,
         direction=direction,
         limit=limit,
+        nested=nested,
     )
-    legs = await orders.legs_of(db, rows) if nested else {}
-    return [order_view(row, legs.get(row.id) or None) for row in rows]
+    return [order_view(row, legs) for row, legs in listed]
 
 
 @router.get(

@@ -17,10 +17,10 @@ from quantumtrade.domain.execution import Side
 from quantumtrade.domain.trading.orders import OrderSpec, OrderType, TimeInForce
 from quantumtrade.services.trading import orders
 from quantumtrade.services.trading.desk import TradingDesk
+from quantumtrade.services.trading.execution import QTY_STEP
 from quantumtrade.services.trading.ledger import holdings
 from quantumtrade.services.trading.portfolios import get_portfolio
 
-_QTY_STEP = Decimal("0.000000001")
 HUNDRED = Decimal(100)
 
 
@@ -37,7 +37,7 @@ def _close_qty(
             )
         return qty
     if percentage is not None:
-        step = _QTY_STEP if fractionable else Decimal(1)
+        step = QTY_STEP if fractionable else Decimal(1)
         wanted = (size * percentage / HUNDRED).quantize(step, rounding=ROUND_DOWN)
         if wanted <= 0:
             raise Unprocessable(f"{percentage}% of {size} rounds to nothing.", code="qty_too_small")

@@ -374,17 +374,26 @@ async def legs_of(db: AsyncSession, orders: list[Order]) -> dict[uuid.UUID, list
 async def list_orders(
     db: AsyncSession,
     *,
+    desk: TradingDesk,
     user_id: uuid.UUID,
     status: str = "open",
     portfolio_id: uuid.UUID | None = None,
-    symbols: list[str] | None = None,
+    symbols: str | None = None,
     side: str | None = None,
     after: datetime | None = None,
     until: datetime | None = None,
     direction: str = "desc",
     limit: int = 50,
-) -> list[Order]:
-    """List the user's orders, Alpaca-style: status open, closed or all, newest first."""
+    nested: bool = True,
+) -> list[tuple[Order, list[Order] | None]]:
+    """List the user's orders, Alpaca-style: status open, closed or all, newest first.
+
+    ``symbols`` is a comma-separated list (an unknown symbol answers 422). Each order comes
+    with its legs when ``nested`` (``None`` for an order without legs, or not nested).
+    """
+    wanted = None
+    if symbols:
+        wanted = [desk.symbol_info(s).symbol for s in symbols.split(",") if s.strip()]
     query = (
         sa.select(Order)
         .join(Portfolio, Portfolio.id == Order.portfolio_id)
@@ -396,8 +405,8 @@ async def list_orders(
         query = query.where(Order.status.not_in(OPEN_VALUES))
     if portfolio_id is not None:
         query = query.where(Order.portfolio_id == portfolio_id)
-    if symbols:
-        query = query.where(Order.symbol.in_(symbols))
+    if wanted:
+        query = query.where(Order.symbol.in_(wanted))
     if side is not None:
         query = query.where(Order.side == side)
     if after is not None:
@@ -405,8 +414,9 @@ async def list_orders(
     if until is not None:
         query = query.where(Order.submitted_at < until)
     order_by = Order.submitted_at.asc() if direction == "asc" else Order.submitted_at.desc()
-    rows = await db.scalars(query.order_by(order_by, Order.id).limit(limit))
-    return list(rows)
+    rows = list(await db.scalars(query.order_by(order_by, Order.id).limit(limit)))
+    legs = await legs_of(db, rows) if nested else {}
+    return [(row, legs.get(row.id) or None) for row in rows]
 
 
 async def _locked(
