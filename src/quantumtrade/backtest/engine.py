@@ -91,8 +91,8 @@ TRADE_COLUMNS = [
     "exit_reason",
 ]
 BAR_COLUMNS = ("open", "high", "low", "close", "volume")
-_PRICE_COLUMNS = ("open", "high", "low", "close")
-_EXIT_LABELS = np.array([EXIT_REASONS[code] for code in sorted(EXIT_REASONS)], dtype=object)
+# ``exit_reason`` is categorical: its codes are the kernel's, its categories the names.
+EXIT_REASON_DTYPE = pd.CategoricalDtype([EXIT_REASONS[code] for code in sorted(EXIT_REASONS)])
 
 FloatArray = npt.NDArray[np.float64]
 Int8Array = npt.NDArray[np.int8]
@@ -183,9 +183,9 @@ class BacktestResult:
     ``trades`` columns: ``entry_time``, ``exit_time``, ``entry_index``, ``exit_index`` (bar
     positions), ``side`` (+1 long, -1 short), ``qty`` (shares, positive), ``entry_price``,
     ``exit_price``, ``fees`` (entry + exit commission), ``pnl`` (net of fees) and
-    ``exit_reason`` (``signal``, ``stop_loss`` or ``take_profit``). ``positions`` is the
-    signed share count held at each close; ``metrics`` is ``performance_summary`` of the
-    equity with the trades' P&L and the positions.
+    ``exit_reason`` (categorical: ``signal``, ``stop_loss`` or ``take_profit``).
+    ``positions`` is the signed share count held at each close; ``metrics`` is
+    ``performance_summary`` of the equity with the trades' P&L and the positions.
     """
 
     trades: pd.DataFrame
@@ -230,7 +230,7 @@ class BarArrays:
             _check_index(self.index)
             if len(self.index) != length:
                 raise ValueError(f"index has {len(self.index)} entries for {length} bars")
-        if not all(_kernels.all_finite_positive(getattr(self, c)) for c in _PRICE_COLUMNS):
+        if not _kernels.prices_valid(self.open, self.high, self.low, self.close):
             raise ValueError("open, high, low and close must be finite and positive")
 
     def __len__(self) -> int:
@@ -316,7 +316,7 @@ def _metrics(
 ) -> dict[str, float]:
     return performance_summary_values(
         equity,
-        trades_pl=raw[:, 7],
+        trades_pl=raw[7],
         positions=position,
         periods_per_year=config.periods_per_year,
     )
@@ -351,23 +351,25 @@ def _result(
 
 
 def _trade_frame(index: pd.Index, raw: FloatArray, reasons: Int8Array) -> pd.DataFrame:
-    entry = raw[:, 0].astype(np.int64)
-    exit_ = raw[:, 1].astype(np.int64)
+    entry = raw[0].astype(np.int64)
+    exit_ = raw[1].astype(np.int64)
+    # The kernel's rows are fresh and private, so the frame can hold them without a copy.
     return pd.DataFrame(
         {
-            "entry_time": index[entry],
-            "exit_time": index[exit_],
+            "entry_time": index.take(entry),
+            "exit_time": index.take(exit_),
             "entry_index": entry,
             "exit_index": exit_,
-            "side": raw[:, 2].astype(np.int8),
-            "qty": raw[:, 3],
-            "entry_price": raw[:, 4],
-            "exit_price": raw[:, 5],
-            "fees": raw[:, 6],
-            "pnl": raw[:, 7],
-            "exit_reason": pd.Series(_EXIT_LABELS[reasons], dtype="str", index=range(len(reasons))),
+            "side": raw[2].astype(np.int8),
+            "qty": raw[3],
+            "entry_price": raw[4],
+            "exit_price": raw[5],
+            "fees": raw[6],
+            "pnl": raw[7],
+            "exit_reason": pd.Categorical.from_codes(reasons, dtype=EXIT_REASON_DTYPE),
         },
         columns=TRADE_COLUMNS,
+        copy=False,
     )
 
 

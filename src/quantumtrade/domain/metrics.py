@@ -180,24 +180,53 @@ def calmar_ratio(equity: pd.Series, periods_per_year: int = TRADING_DAYS) -> flo
     return cagr(equity, periods_per_year) / mdd
 
 
+@njit(cache=True)
+def _add(total: float, carry: float, value: float) -> tuple[float, float]:  # pragma: no cover
+    # Neumaier's compensated addition: ``carry`` keeps the low-order bits ``total`` lost.
+    t = total + value
+    if abs(total) >= abs(value):
+        carry += (total - t) + value
+    else:
+        carry += (value - t) + total
+    return t, carry
+
+
+@njit(cache=True)
+def _trade_sums(pl: FloatArray) -> tuple[int, float, int, float, float]:  # pragma: no cover
+    # Wins and their sum, losses and their (negative) sum, and the sum of all (NaN if any
+    # P&L is), each compensated.
+    wins = losses = 0
+    profit = profit_carry = loss = loss_carry = total = carry = 0.0
+    for i in range(pl.shape[0]):
+        v = pl[i]
+        total, carry = _add(total, carry, v)
+        if v > 0.0:
+            wins += 1
+            profit, profit_carry = _add(profit, profit_carry, v)
+        elif v < 0.0:
+            losses += 1
+            loss, loss_carry = _add(loss, loss_carry, v)
+    return wins, profit + profit_carry, losses, loss + loss_carry, total + carry
+
+
 def trade_stats(trades_pl: ReturnsLike) -> dict[str, float]:
     """Return trade count, win rate, profit factor, expectancy, average win and average loss."""
-    pl = _array(trades_pl)
-    wins, losses = pl[pl > 0.0], pl[pl < 0.0]
-    gross_profit, gross_loss = float(wins.sum()), float(-losses.sum())
-    if pl.size == 0:
+    pl = np.ascontiguousarray(_array(trades_pl))
+    size = pl.size
+    wins, gross_profit, losses, loss, total = _trade_sums(pl)
+    if size == 0:
         profit_factor = math.nan
-    elif gross_loss > 0.0:
-        profit_factor = gross_profit / gross_loss
+    elif loss < 0.0:
+        profit_factor = gross_profit / -loss
     else:
         profit_factor = math.inf if gross_profit > 0.0 else math.nan
     return {
-        "n_trades": float(pl.size),
-        "win_rate": wins.size / pl.size if pl.size else math.nan,
+        "n_trades": float(size),
+        "win_rate": wins / size if size else math.nan,
         "profit_factor": profit_factor,
-        "expectancy": float(pl.mean()) if pl.size else math.nan,
-        "average_win": float(wins.mean()) if wins.size else math.nan,
-        "average_loss": float(losses.mean()) if losses.size else math.nan,
+        "expectancy": total / size if size else math.nan,
+        "average_win": gross_profit / wins if wins else math.nan,
+        "average_loss": loss / losses if losses else math.nan,
     }
 
 
@@ -267,38 +296,10 @@ def performance_summary(
     return summary
 
 
-@njit(cache=True)
-def _add(total: float, carry: float, value: float) -> tuple[float, float]:  # pragma: no cover
-    # Neumaier's compensated addition: ``carry`` keeps the low-order bits ``total`` lost.
-    t = total + value
-    if abs(total) >= abs(value):
-        carry += (total - t) + value
-    else:
-        carry += (value - t) + total
-    return t, carry
-
-
-@njit(cache=True)
-def _return_mean(values: FloatArray, shift: float) -> float:  # pragma: no cover
-    total = carry = 0.0
-    for i in range(1, values.shape[0]):
-        total, carry = _add(total, carry, (values[i] / values[i - 1] - 1.0) - shift)
-    return float((total + carry) / (values.shape[0] - 1))
-
-
-@njit(cache=True)
-def _return_spread(
-    values: FloatArray, shift: float, mean: float
-) -> tuple[float, float]:  # pragma: no cover
-    # Sums of (r - shift - mean) ** 2 and of min(r - shift, 0) ** 2.
-    q = k = qd = kd = 0.0
-    for i in range(1, values.shape[0]):
-        e = (values[i] / values[i - 1] - 1.0) - shift
-        d = e - mean
-        q, k = _add(q, k, d * d)
-        d = min(e, 0.0)
-        qd, kd = _add(qd, kd, d * d)
-    return q + k, qd + kd
+# Returns are summed a block at a time: the block's returns and their sums stay in the
+# fastest cache, and the sums run in eight lanes side by side instead of one long chain.
+_BLOCK = 1024
+_LANES = 8
 
 
 @njit(cache=True)
@@ -310,21 +311,63 @@ def _low_bound(peak: float, deepest: float) -> float:  # pragma: no cover
     return bound + abs(bound) * 1e-9
 
 
-@njit(cache=True)
-def _first_pass(
-    values: FloatArray, shift: float, held: FloatArray
-) -> tuple[float, float, int, int]:  # pragma: no cover
-    """One pass for what needs no mean: the mean of ``r - shift``, the deepest drawdown, the
-    longest drawdown and the count of bars holding a position (``held`` empty: none).
+@njit(cache=True, error_model="numpy")
+def _return_moments(
+    values: FloatArray, shift: float
+) -> tuple[float, float, float]:  # pragma: no cover
+    """The mean of ``e = r - shift`` over the simple returns ``r`` of ``values``, the sum of
+    squared deviations of ``e`` from that mean, and the sum of ``min(e, 0) ** 2``.
 
-    Each figure is what its own kernel gives, to the bit: the drawdown ratio is computed only
-    where a bar may set a new low, a bound with a margin far above rounding decides where.
+    Each block's deviations are taken from the block's own mean and the blocks are merged as
+    Chan, Golub and LeVeque do (the pairwise update), so no figure comes from a difference of
+    large sums; the block sums are added with compensation. Within a block the sums run in
+    eight lanes side by side.
     """
     n = values.shape[0]
+    e = np.empty(_BLOCK)
+    lanes = np.empty((3, _LANES))
     total = carry = 0.0
-    for i in range(1, n):
-        total, carry = _add(total, carry, (values[i] / values[i - 1] - 1.0) - shift)
-    mean = (total + carry) / (n - 1) if n > 1 else math.nan
+    count = 0
+    mean = spread = down = 0.0
+    for lo in range(1, n, _BLOCK):
+        m = min(_BLOCK, n - lo)
+        for j in range(m):
+            e[j] = (values[lo + j] / values[lo + j - 1] - 1.0) - shift
+        e[m:] = 0.0  # a short last block: zeros fill its lanes and add nothing
+        lanes[:] = 0.0
+        for j in range(0, m, _LANES):
+            for q in range(_LANES):
+                lanes[0, q] += e[j + q]
+        block_sum = lanes[0].sum()
+        centre = block_sum / m
+        for j in range(0, m, _LANES):
+            for q in range(_LANES):
+                x = e[j + q]
+                d = x - centre if j + q < m else 0.0
+                lanes[1, q] += d * d
+                d = min(x, 0.0)
+                lanes[2, q] += d * d
+        total, carry = _add(total, carry, block_sum)
+        delta = centre - mean
+        merged = count + m
+        mean += delta * m / merged
+        spread += lanes[1].sum() + delta * delta * count * m / merged
+        down += lanes[2].sum()
+        count = merged
+    return (total + carry) / count if count else math.nan, spread, down
+
+
+@njit(cache=True, error_model="numpy")
+def _drawdown_pass(
+    values: FloatArray, held: FloatArray
+) -> tuple[float, int, int]:  # pragma: no cover
+    """The deepest drawdown, the longest drawdown and the count of bars holding a position
+    (``held`` empty: none).
+
+    The drawdown ratio is computed only where a bar may set a new low; a bound with a margin
+    far above rounding decides where, so the depth is what a ratio at every bar gives.
+    """
+    n = values.shape[0]
     peak = values[0] if n else 0.0
     deepest = 0.0
     floor = _low_bound(peak, deepest)  # below it a bar may set a new low
@@ -352,26 +395,24 @@ def _first_pass(
     count = 0
     for i in range(held.shape[0]):
         v = held[i]
-        if v != 0.0 and not math.isnan(v):
-            count += 1
-    return mean, -deepest, longest, count
+        count += (v != 0.0) & (v == v)  # neither zero nor NaN, without a branch
+    return -deepest, longest, count
 
 
-def _spreads(values: FloatArray, rf_p: float, mean_e: float) -> tuple[float, float, float]:
-    # std of r, std of r - rf_p and the downside deviation below rf_p; NaN under 2 returns.
+def _spreads(values: FloatArray, rf_p: float) -> tuple[float, float, float, float]:
+    # The mean of r - rf_p, the std of r and of r - rf_p (equal: a shift moves no deviation)
+    # and the downside deviation below rf_p; NaN under 2 returns.
     m = values.size - 1
+    if m < 1:
+        return math.nan, math.nan, math.nan, math.nan
+    mean_e, spread, down = _return_moments(values, rf_p)
     if m < 2:
-        return math.nan, math.nan, math.nan
-    sq_e, sq_down = _return_spread(values, rf_p, mean_e)
-    std_e = math.sqrt(sq_e / (m - 1))
-    if rf_p == 0.0:  # r - 0.0 is r: the excess figures are the plain ones
-        return std_e, std_e, math.sqrt(sq_down / m)
-    sq_r, _ = _return_spread(values, 0.0, _return_mean(values, 0.0))
-    return math.sqrt(sq_r / (m - 1)), std_e, math.sqrt(sq_down / m)
+        return mean_e, math.nan, math.nan, math.nan
+    std = math.sqrt(spread / (m - 1))
+    return mean_e, std, std, math.sqrt(down / m)
 
 
 _NONE = np.empty(0, dtype=np.float64)
-_EMPTY = (math.nan, math.nan, 0, 0)
 
 
 def performance_summary_values(
@@ -394,8 +435,8 @@ def performance_summary_values(
     rf_p = per_period_rate(risk_free, periods_per_year)
     size = values.size
     held = _NONE if positions is None else np.ascontiguousarray(positions, dtype=np.float64)
-    mean_e, max_dd, longest, count = _first_pass(values, rf_p, held) if size else _EMPTY
-    std_r, std_e, downside = _spreads(values, rf_p, mean_e)
+    max_dd, longest, count = _drawdown_pass(values, held) if size else (math.nan, 0, 0)
+    mean_e, std_r, std_e, downside = _spreads(values, rf_p)
     root = math.sqrt(periods_per_year)
     growth = cagr_of_values(values, periods_per_year)
     summary = {
