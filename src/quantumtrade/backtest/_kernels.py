@@ -18,6 +18,8 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from quantumtrade.domain.metrics import SUMMARY_BLOCK, summary_feed
+
 FloatArray = npt.NDArray[np.float64]
 Int8Array = npt.NDArray[np.int8]
 
@@ -238,11 +240,10 @@ def _protect(
     reasons: Int8Array,
     count: int,
     i: int,
+    cash: float,
     side: int,
     qty: float,
-    entry_idx: int,
-    entry_price: float,
-    entry_fee: float,
+    entry: tuple[int, float, float],
     stop_loss: float,
     take_profit: float,
     bar: tuple[float, float, float],
@@ -250,20 +251,22 @@ def _protect(
     fees: FloatArray,
     tick_mode: int,
     tick: float,
-) -> tuple[bool, float]:  # pragma: no cover
-    # Close the position at its stop or take-profit if bar ``i`` (open, high, low) meets one:
-    # (closed, cash the exit brings in).
+) -> tuple[float, int, int, float]:  # pragma: no cover
+    # Close the position (side, qty; ``entry`` is its bar, price and fee) at its stop or
+    # take-profit if bar ``i`` (open, high, low) meets one. Returns the cash, the trade count,
+    # the side and the quantity after the bar's protective exit, if any.
+    entry_idx, entry_price, entry_fee = entry
     reason, price = _protective_exit(
         side, entry_price, stop_loss, take_profit, bar[0], bar[1], bar[2], slippage_bps,
         tick_mode, tick,
     )  # fmt: skip
     if reason < 0:
-        return False, 0.0
-    cash_in = _record_exit(
+        return cash, count, side, qty
+    cash += _record_exit(
         trades, reasons, count, entry_idx, i, side, qty, entry_price, entry_fee, price, reason,
         fees, tick_mode,
     )  # fmt: skip
-    return True, cash_in
+    return cash, count + 1, 0, 0.0
 
 
 @njit(cache=True)
@@ -291,12 +294,16 @@ def run_kernel(
     fractional: bool,
     equity: FloatArray,
     position: FloatArray,
+    summary: FloatArray,
 ) -> tuple[FloatArray, Int8Array]:  # pragma: no cover
     """Trade ``target`` over the bars into ``equity`` and ``position``; return the trades.
 
-    ``equity`` and ``position`` (one slot per bar, any contents) get the equity and the signed
-    position at each close; the caller allocates them, so NumPy's allocator (which asks the
-    kernel for huge pages) backs the two largest arrays. The return is (trades, exit reasons).
+    ``equity`` and ``position`` (any contents) get the equity and the signed position at each
+    close: one slot per bar, or ``SUMMARY_BLOCK`` slots reused block after block when only the
+    metrics are wanted. The caller allocates them, so NumPy's allocator (which asks the kernel
+    for huge pages) backs the two largest arrays. Each block of equity and positions is fed to
+    the running metrics summary ``summary`` (``domain.metrics.summary_start``) as soon as it is
+    written, while it is still in cache. The return is (trades, exit reasons).
 
     ``trades`` has one column per closed trade and one row per field, each row contiguous:
     entry index, exit index, side (+1/-1), qty, entry price, exit price, fees, P&L.
@@ -323,73 +330,74 @@ def run_kernel(
     entry_fee = 0.0
     acted = 0  # the target last acted on; a stopped-out trade waits for the signal to change
     has_exits = not (math.isnan(stop_loss) and math.isnan(take_profit))
-    for i in range(n):
-        # The bar's events in order: an order decided at the last close fills at the open;
-        # protective exits happen during the bar; an order decided at this close fills at it.
-        signal_bar = i if fill_at_close else i - 1
-        new_target = signal_bar >= 0 and target[signal_bar] != acted
-        if has_exits and fill_at_close and side != 0:
-            closed, cash_in = _protect(
-                trades, reasons, count, i, side, qty, entry_idx, entry_price, entry_fee,
-                stop_loss, take_profit, (open_[i], high[i], low[i]), slippage_bps, fees,
-                tick_mode, tick,
-            )  # fmt: skip
-            if closed:
-                cash += cash_in
-                count += 1
-                side = 0
-                qty = 0.0
-        if new_target:
-            desired = int(target[signal_bar])
-            acted = desired
-            reference = close[i] if fill_at_close else open_[i]
-            if side != 0:
-                price = modelled_fill_price(reference, side == -1, slippage_bps, tick_mode, tick)
-                cash_in = _record_exit(
-                    trades, reasons, count, entry_idx, i, side, qty, entry_price, entry_fee,
-                    price, EXIT_SIGNAL, fees, tick_mode,
+    kept = equity.shape[0] == n  # one slot per bar, or one block's slots reused
+    for lo in range(0, n, SUMMARY_BLOCK):
+        hi = min(lo + SUMMARY_BLOCK, n)
+        base = 0 if kept else lo  # the slot of bar lo is lo - base
+        for i in range(lo, hi):
+            # The bar's events in order: an order decided at the last close fills at the open;
+            # protective exits happen during the bar; an order decided at this close fills at it.
+            signal_bar = i if fill_at_close else i - 1
+            new_target = signal_bar >= 0 and target[signal_bar] != acted
+            if has_exits and fill_at_close and side != 0:
+                cash, count, side, qty = _protect(
+                    trades, reasons, count, i, cash, side, qty, (entry_idx, entry_price, entry_fee),
+                    stop_loss, take_profit, (open_[i], high[i], low[i]), slippage_bps, fees,
+                    tick_mode, tick,
                 )  # fmt: skip
-                cash += cash_in
-                count += 1
-                side = 0
-                qty = 0.0
-            size = 0.0
-            price = modelled_fill_price(reference, desired == 1, slippage_bps, tick_mode, tick)
-            if desired == 0:
-                pass
-            elif sizing == SIZE_FIXED_QTY:
-                size = quantity
-            elif sizing == SIZE_FIXED_FRACTION:
-                size = _whole(cash * fraction / price, fractional)
+            if new_target:
+                desired = int(target[signal_bar])
+                acted = desired
+                reference = close[i] if fill_at_close else open_[i]
+                if side != 0:
+                    price = modelled_fill_price(
+                        reference, side == -1, slippage_bps, tick_mode, tick
+                    )
+                    cash_in = _record_exit(
+                        trades, reasons, count, entry_idx, i, side, qty, entry_price, entry_fee,
+                        price, EXIT_SIGNAL, fees, tick_mode,
+                    )  # fmt: skip
+                    cash += cash_in
+                    count += 1
+                    side = 0
+                    qty = 0.0
+                size = 0.0
+                price = modelled_fill_price(reference, desired == 1, slippage_bps, tick_mode, tick)
+                if desired == 0:
+                    pass
+                elif sizing == SIZE_FIXED_QTY:
+                    size = quantity
+                elif sizing == SIZE_FIXED_FRACTION:
+                    size = _whole(cash * fraction / price, fractional)
+                else:
+                    vol = _trailing_vol(close, signal_bar, vol_lookback) * math.sqrt(
+                        periods_per_year
+                    )
+                    if vol > 0.0:
+                        size = _whole(
+                            min(vol_target / vol, max_leverage) * cash / price, fractional
+                        )
+                if size > 0.0:
+                    fee = _fee(size, price, fees)
+                    cash -= desired * _book(size * price, tick_mode) + fee
+                    side = desired
+                    qty = size
+                    entry_idx = i
+                    entry_price = price
+                    entry_fee = fee
+            if has_exits and not fill_at_close and side != 0:
+                cash, count, side, qty = _protect(
+                    trades, reasons, count, i, cash, side, qty, (entry_idx, entry_price, entry_fee),
+                    stop_loss, take_profit, (open_[i], high[i], low[i]), slippage_bps, fees,
+                    tick_mode, tick,
+                )  # fmt: skip
+            if side == 0:
+                equity[i - base] = cash
+                position[i - base] = 0.0
             else:
-                vol = _trailing_vol(close, signal_bar, vol_lookback) * math.sqrt(periods_per_year)
-                if vol > 0.0:
-                    size = _whole(min(vol_target / vol, max_leverage) * cash / price, fractional)
-            if size > 0.0:
-                fee = _fee(size, price, fees)
-                cash -= desired * _book(size * price, tick_mode) + fee
-                side = desired
-                qty = size
-                entry_idx = i
-                entry_price = price
-                entry_fee = fee
-        if has_exits and not fill_at_close and side != 0:
-            closed, cash_in = _protect(
-                trades, reasons, count, i, side, qty, entry_idx, entry_price, entry_fee,
-                stop_loss, take_profit, (open_[i], high[i], low[i]), slippage_bps, fees,
-                tick_mode, tick,
-            )  # fmt: skip
-            if closed:
-                cash += cash_in
-                count += 1
-                side = 0
-                qty = 0.0
-        if side == 0:
-            equity[i] = cash
-            position[i] = 0.0
-        else:
-            equity[i] = cash + side * _book(qty * close[i], tick_mode)
-            position[i] = side * qty
+                equity[i - base] = cash + side * _book(qty * close[i], tick_mode)
+                position[i - base] = side * qty
+        summary_feed(summary, equity[lo - base : hi - base], position[lo - base : hi - base])
     return trades[:, :count], reasons[:count]
 
 

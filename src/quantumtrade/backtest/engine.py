@@ -44,7 +44,10 @@ Conventions:
   at the end stays open (marked to market, not in ``trades``).
 - ``evaluate_strategy`` / ``evaluate_signals`` run the same engine on ``BarArrays`` (checked
   once, then reused) and return only the metrics dict, equal to ``run_backtest(...).metrics``;
-  they build no DataFrame or Series, for parameter sweeps that call them many times.
+  they build no DataFrame or Series and keep no equity curve, for parameter sweeps that call
+  them many times. Either way the metrics are summed by the engine block by block as it
+  writes the equity (``domain.metrics.summary_feed``), to the bit what
+  ``performance_summary_values`` gives on the finished curve.
 """
 
 from __future__ import annotations
@@ -60,7 +63,12 @@ import pandas as pd
 
 from quantumtrade.backtest import _kernels
 from quantumtrade.backtest.strategies import BoundStrategy, from_dict, get_spec
-from quantumtrade.domain.metrics import TRADING_DAYS, performance_summary_values
+from quantumtrade.domain.metrics import (
+    SUMMARY_BLOCK,
+    TRADING_DAYS,
+    summary_figures,
+    summary_start,
+)
 
 FillTiming = Literal["next_open", "close"]
 Sizing = Literal["fixed_qty", "fixed_fraction", "all_in", "vol_target"]
@@ -276,13 +284,17 @@ def _checked_target(signals: npt.ArrayLike, length: int) -> Int8Array:
 
 
 def _simulate(
-    arrays: BarArrays, target: Int8Array, config: BacktestConfig
-) -> tuple[FloatArray, Int8Array, FloatArray, FloatArray]:
+    arrays: BarArrays, target: Int8Array, config: BacktestConfig, *, keep: bool = True
+) -> tuple[FloatArray, Int8Array, FloatArray, FloatArray, dict[str, float]]:
+    # The trades, exit reasons, equity and positions (``keep=False``: only the last block's,
+    # for callers that need the metrics alone) and the metrics.
     nan = math.nan
     tick_mode, tick = config.tick_rule()
     fraction = 1.0 if config.sizing == "all_in" else float(config.fraction)
-    equity = np.empty(len(target), dtype=np.float64)
-    position = np.empty(len(target), dtype=np.float64)
+    slots = len(target) if keep else SUMMARY_BLOCK
+    equity = np.empty(slots, dtype=np.float64)
+    position = np.empty(slots, dtype=np.float64)
+    summary = summary_start(0.0)
     raw, reasons = _kernels.run_kernel(
         arrays.open,
         arrays.high,
@@ -307,19 +319,10 @@ def _simulate(
         bool(config.fractional),
         equity,
         position,
+        summary,
     )
-    return raw, reasons, equity, position
-
-
-def _metrics(
-    raw: FloatArray, equity: FloatArray, position: FloatArray, config: BacktestConfig
-) -> dict[str, float]:
-    return performance_summary_values(
-        equity,
-        trades_pl=raw[7],
-        positions=position,
-        periods_per_year=config.periods_per_year,
-    )
+    metrics = summary_figures(summary, raw[7], True, config.periods_per_year)
+    return raw, reasons, equity, position, metrics
 
 
 def run_backtest(
@@ -338,7 +341,7 @@ def _result(
     arrays: BarArrays, index: pd.Index, signals: npt.ArrayLike, config: BacktestConfig
 ) -> BacktestResult:
     target = _checked_target(signals, len(arrays))
-    raw, reasons, equity_values, position_values = _simulate(arrays, target, config)
+    raw, reasons, equity_values, position_values, metrics = _simulate(arrays, target, config)
     # The kernel's arrays are fresh and private, so the Series can own them without a copy.
     equity = pd.Series(equity_values, index=index, name="equity", copy=False)
     positions = pd.Series(position_values, index=index, name="position", copy=False)
@@ -346,7 +349,7 @@ def _result(
         trades=_trade_frame(index, raw, reasons),
         equity=equity,
         positions=positions,
-        metrics=_metrics(raw, equity_values, position_values, config),
+        metrics=metrics,
     )
 
 
@@ -399,8 +402,7 @@ def evaluate_signals(
     """Backtest ``signals`` over ``arrays`` and return only the metrics (no DataFrames)."""
     config = config or BacktestConfig()
     target = _checked_target(signals, len(arrays))
-    raw, _, equity, position = _simulate(arrays, target, config)
-    return _metrics(raw, equity, position, config)
+    return _simulate(arrays, target, config, keep=False)[4]
 
 
 def signal_equity(
@@ -408,10 +410,7 @@ def signal_equity(
 ) -> FloatArray:
     """Backtest ``signals`` over ``arrays`` and return only the equity at each close."""
     config = config or BacktestConfig()
-    _raw, _reasons, equity, _position = _simulate(
-        arrays, _checked_target(signals, len(arrays)), config
-    )
-    return equity
+    return _simulate(arrays, _checked_target(signals, len(arrays)), config)[2]
 
 
 def strategy_signals(

@@ -123,12 +123,18 @@ def cagr(equity: pd.Series, periods_per_year: int = TRADING_DAYS) -> float:
 
 def cagr_of_values(values: FloatArray, periods_per_year: int = TRADING_DAYS) -> float:
     """Return ``cagr`` of an equity curve given as a float64 array."""
-    if values.size < 2 or values[0] <= 0.0:
+    if values.size < 2:
         return math.nan
-    if values[-1] <= 0.0:
+    return _cagr(float(values[0]), float(values[-1]), values.size, periods_per_year)
+
+
+def _cagr(first: float, last: float, points: int, periods_per_year: int) -> float:
+    if points < 2 or first <= 0.0:
+        return math.nan
+    if last <= 0.0:
         return -1.0
-    years = (values.size - 1) / periods_per_year
-    return float((values[-1] / values[0]) ** (1.0 / years) - 1.0)
+    years = (points - 1) / periods_per_year
+    return float((last / first) ** (1.0 / years) - 1.0)
 
 
 def drawdown_series(equity: pd.Series) -> pd.Series:
@@ -296,10 +302,25 @@ def performance_summary(
     return summary
 
 
-# Returns are summed a block at a time: the block's returns and their sums stay in the
-# fastest cache, and the sums run in eight lanes side by side instead of one long chain.
-_BLOCK = 1024
+# A running summary of an equity curve, fed a block of points at a time: by
+# ``performance_summary_values`` over an array, and by the backtest kernel as it writes each
+# block of equity, while the block is still in the fastest cache. Its state is one float64
+# array: the slots below, then a block of returns and the lane sums as scratch space.
+SUMMARY_BLOCK = 1024
 _LANES = 8
+(
+    _FIRST, _LAST, _POINTS, _RETURNS, _TOTAL, _CARRY, _MEAN, _SPREAD, _DOWN,
+    _PEAK, _PEAK_AT, _DEEPEST, _FLOOR, _LONGEST, _UNDERWATER, _HELD, _SHIFT,
+) = range(17)  # fmt: skip
+_SLOTS = 17
+
+
+@njit(cache=True)
+def summary_start(shift: float) -> FloatArray:  # pragma: no cover
+    """Return the state of an empty running summary of returns net of ``shift`` a period."""
+    state = np.zeros(_SLOTS + SUMMARY_BLOCK + 3 * _LANES)
+    state[_SHIFT] = shift
+    return state
 
 
 @njit(cache=True)
@@ -311,76 +332,62 @@ def _low_bound(peak: float, deepest: float) -> float:  # pragma: no cover
     return bound + abs(bound) * 1e-9
 
 
-@njit(cache=True, error_model="numpy")
-def _return_moments(
-    values: FloatArray, shift: float
-) -> tuple[float, float, float]:  # pragma: no cover
-    """The mean of ``e = r - shift`` over the simple returns ``r`` of ``values``, the sum of
-    squared deviations of ``e`` from that mean, and the sum of ``min(e, 0) ** 2``.
-
-    Each block's deviations are taken from the block's own mean and the blocks are merged as
-    Chan, Golub and LeVeque do (the pairwise update), so no figure comes from a difference of
-    large sums; the block sums are added with compensation. Within a block the sums run in
-    eight lanes side by side.
-    """
-    n = values.shape[0]
-    e = np.empty(_BLOCK)
-    lanes = np.empty((3, _LANES))
-    total = carry = 0.0
-    count = 0
-    mean = spread = down = 0.0
-    for lo in range(1, n, _BLOCK):
-        m = min(_BLOCK, n - lo)
-        for j in range(m):
-            e[j] = (values[lo + j] / values[lo + j - 1] - 1.0) - shift
-        e[m:] = 0.0  # a short last block: zeros fill its lanes and add nothing
-        lanes[:] = 0.0
-        for j in range(0, m, _LANES):
-            for q in range(_LANES):
-                lanes[0, q] += e[j + q]
-        block_sum = lanes[0].sum()
-        centre = block_sum / m
-        for j in range(0, m, _LANES):
-            for q in range(_LANES):
-                x = e[j + q]
-                d = x - centre if j + q < m else 0.0
-                lanes[1, q] += d * d
-                d = min(x, 0.0)
-                lanes[2, q] += d * d
-        total, carry = _add(total, carry, block_sum)
-        delta = centre - mean
-        merged = count + m
-        mean += delta * m / merged
-        spread += lanes[1].sum() + delta * delta * count * m / merged
-        down += lanes[2].sum()
-        count = merged
-    return (total + carry) / count if count else math.nan, spread, down
+@njit(cache=True, error_model="numpy", inline="always")
+def _feed_returns(state: FloatArray, e: FloatArray, m: int) -> None:  # pragma: no cover
+    # Add the block's returns e[:m] (net of the shift): their compensated sum, and their squared
+    # deviations from the block's own mean merged as Chan, Golub and LeVeque do (the pairwise
+    # update), so no figure comes from a difference of large sums. The sums within the block
+    # run in eight lanes side by side.
+    lanes = state[_SLOTS + SUMMARY_BLOCK :].reshape((3, _LANES))
+    e[m:] = 0.0  # a short block: zeros fill its last lanes and add nothing
+    lanes[:] = 0.0
+    for j in range(0, m, _LANES):
+        for q in range(_LANES):
+            lanes[0, q] += e[j + q]
+    block_sum = lanes[0].sum()
+    centre = block_sum / m
+    for j in range(0, m, _LANES):
+        for q in range(_LANES):
+            x = e[j + q]
+            d = x - centre if j + q < m else 0.0
+            lanes[1, q] += d * d
+            d = min(x, 0.0)
+            lanes[2, q] += d * d
+    total = state[_TOTAL]
+    t = total + block_sum  # Neumaier's compensated addition of the block sums
+    if abs(total) >= abs(block_sum):
+        state[_CARRY] += (total - t) + block_sum
+    else:
+        state[_CARRY] += (block_sum - t) + total
+    state[_TOTAL] = t
+    count = state[_RETURNS]
+    merged = count + m
+    delta = centre - state[_MEAN]
+    state[_MEAN] += delta * m / merged
+    state[_SPREAD] += lanes[1].sum() + delta * delta * count * m / merged
+    state[_DOWN] += lanes[2].sum()
+    state[_RETURNS] = merged
 
 
-@njit(cache=True, error_model="numpy")
-def _drawdown_pass(
-    values: FloatArray, held: FloatArray
-) -> tuple[float, int, int]:  # pragma: no cover
-    """The deepest drawdown, the longest drawdown and the count of bars holding a position
-    (``held`` empty: none).
-
-    The drawdown ratio is computed only where a bar may set a new low; a bound with a margin
-    far above rounding decides where, so the depth is what a ratio at every bar gives.
-    """
-    n = values.shape[0]
-    peak = values[0] if n else 0.0
-    deepest = 0.0
-    floor = _low_bound(peak, deepest)  # below it a bar may set a new low
-    longest = 0
-    peak_at = 0
-    underwater = False
-    for i in range(n):
-        value = values[i]
+@njit(cache=True, error_model="numpy", inline="always")
+def _feed_drawdown(state: FloatArray, values: FloatArray) -> None:  # pragma: no cover
+    # Carry the running peak, the deepest drawdown and the longest one over the block. The
+    # drawdown ratio is computed only where a bar may set a new low; a bound with a margin far
+    # above rounding decides where, so the depth is what a ratio at every bar gives.
+    base = int(state[_POINTS])
+    peak = state[_PEAK]
+    peak_at = int(state[_PEAK_AT])
+    deepest = state[_DEEPEST]
+    floor = state[_FLOOR]
+    longest = int(state[_LONGEST])
+    underwater = state[_UNDERWATER] != 0.0
+    for j in range(values.shape[0]):
+        value = values[j]
         if value >= peak:
             if underwater:
-                longest = max(longest, i - peak_at)
+                longest = max(longest, base + j - peak_at)
             peak = value
-            peak_at = i
+            peak_at = base + j
             underwater = False
             floor = _low_bound(peak, deepest)
         else:
@@ -390,26 +397,84 @@ def _drawdown_pass(
                 if drop < deepest:
                     deepest = drop
                     floor = _low_bound(peak, deepest)
-    if underwater:
-        longest = max(longest, n - 1 - peak_at)
-    count = 0
-    for i in range(held.shape[0]):
-        v = held[i]
-        count += (v != 0.0) & (v == v)  # neither zero nor NaN, without a branch
-    return -deepest, longest, count
+    state[_PEAK] = peak
+    state[_PEAK_AT] = peak_at
+    state[_DEEPEST] = deepest
+    state[_FLOOR] = floor
+    state[_LONGEST] = longest
+    state[_UNDERWATER] = underwater
 
 
-def _spreads(values: FloatArray, rf_p: float) -> tuple[float, float, float, float]:
-    # The mean of r - rf_p, the std of r and of r - rf_p (equal: a shift moves no deviation)
-    # and the downside deviation below rf_p; NaN under 2 returns.
-    m = values.size - 1
-    if m < 1:
-        return math.nan, math.nan, math.nan, math.nan
-    mean_e, spread, down = _return_moments(values, rf_p)
-    if m < 2:
-        return mean_e, math.nan, math.nan, math.nan
-    std = math.sqrt(spread / (m - 1))
-    return mean_e, std, std, math.sqrt(down / m)
+@njit(cache=True, error_model="numpy")
+def summary_feed(
+    state: FloatArray, values: FloatArray, held: FloatArray
+) -> None:  # pragma: no cover
+    """Add the next equity points ``values`` and the positions ``held`` at them (one each, or
+    empty for none) to the running summary ``state``."""
+    e = state[_SLOTS : _SLOTS + SUMMARY_BLOCK]
+    shift = state[_SHIFT]
+    for lo in range(0, values.shape[0], SUMMARY_BLOCK):
+        block = values[lo : lo + SUMMARY_BLOCK]
+        m = block.shape[0]
+        k = 0  # the returns in this block: one per point after the curve's first
+        if state[_POINTS] == 0.0:
+            state[_FIRST] = block[0]
+            state[_PEAK] = block[0]
+            state[_FLOOR] = _low_bound(block[0], 0.0)
+        else:
+            e[0] = (block[0] / state[_LAST] - 1.0) - shift
+            k = 1
+        for j in range(1, m):
+            e[k + j - 1] = (block[j] / block[j - 1] - 1.0) - shift
+        k += m - 1
+        if k > 0:
+            _feed_returns(state, e, k)
+        _feed_drawdown(state, block)
+        count = 0
+        if held.shape[0]:
+            for j in range(m):
+                v = held[lo + j]
+                count += (v != 0.0) & (v == v)  # neither zero nor NaN, without a branch
+        state[_HELD] += count
+        state[_POINTS] += m
+        state[_LAST] = block[m - 1]
+
+
+def summary_figures(
+    state: FloatArray,
+    trades_pl: FloatArray | None,
+    with_exposure: bool,
+    periods_per_year: int,
+) -> dict[str, float]:
+    """Return the figures of ``performance_summary`` from a running summary's state."""
+    points = int(state[_POINTS])
+    m = points - 1  # returns
+    first, last = float(state[_FIRST]), float(state[_LAST])
+    mean_e = float(state[_TOTAL] + state[_CARRY]) / m if m >= 1 else math.nan
+    # The std of r and of r - shift are one figure: a shift moves no deviation.
+    std = math.sqrt(state[_SPREAD] / (m - 1)) if m >= 2 else math.nan
+    downside = math.sqrt(state[_DOWN] / m) if m >= 2 else math.nan
+    max_dd = -float(state[_DEEPEST]) if points else math.nan
+    longest = int(state[_LONGEST])
+    if state[_UNDERWATER]:  # an unrecovered drawdown counts up to the last point
+        longest = max(longest, points - 1 - int(state[_PEAK_AT]))
+    root = math.sqrt(periods_per_year)
+    growth = _cagr(first, last, points, periods_per_year)
+    summary = {
+        "total_return": last / first - 1.0 if points >= 2 else math.nan,
+        "cagr": growth,
+        "volatility": std * root if m >= 2 else math.nan,
+        "sharpe": mean_e / std * root if m >= 2 and std >= _EPSILON else math.nan,
+        "sortino": mean_e / downside * root if m >= 2 and downside >= _EPSILON else math.nan,
+        "max_drawdown": max_dd,
+        "max_drawdown_duration": float(longest),
+        "calmar": growth / max_dd if max_dd > 0.0 else math.nan,
+    }
+    if trades_pl is not None:
+        summary |= trade_stats(trades_pl)
+    if with_exposure:
+        summary["exposure"] = float(state[_HELD]) / points if points else math.nan
+    return summary
 
 
 _NONE = np.empty(0, dtype=np.float64)
@@ -432,25 +497,10 @@ def performance_summary_values(
     values = np.ascontiguousarray(equity, dtype=np.float64)
     if values.ndim != 1:
         raise ValueError(f"equity must be one-dimensional, got shape {values.shape}")
-    rf_p = per_period_rate(risk_free, periods_per_year)
-    size = values.size
     held = _NONE if positions is None else np.ascontiguousarray(positions, dtype=np.float64)
-    max_dd, longest, count = _drawdown_pass(values, held) if size else (math.nan, 0, 0)
-    mean_e, std_r, std_e, downside = _spreads(values, rf_p)
-    root = math.sqrt(periods_per_year)
-    growth = cagr_of_values(values, periods_per_year)
-    summary = {
-        "total_return": float(values[-1] / values[0] - 1.0) if size >= 2 else math.nan,
-        "cagr": growth,
-        "volatility": std_r * root if size >= 3 else math.nan,
-        "sharpe": mean_e / std_e * root if size >= 3 and std_e >= _EPSILON else math.nan,
-        "sortino": mean_e / downside * root if size >= 3 and downside >= _EPSILON else math.nan,
-        "max_drawdown": max_dd,
-        "max_drawdown_duration": float(longest),
-        "calmar": growth / max_dd if max_dd > 0.0 else math.nan,
-    }
-    if trades_pl is not None:
-        summary |= trade_stats(np.asarray(trades_pl, dtype=np.float64))
-    if positions is not None:
-        summary["exposure"] = count / held.size if held.size else math.nan
-    return summary
+    if positions is not None and held.shape != values.shape:
+        raise ValueError(f"positions must have one entry per equity point, got {held.shape}")
+    state = summary_start(per_period_rate(risk_free, periods_per_year))
+    summary_feed(state, values, held)
+    pl = None if trades_pl is None else np.asarray(trades_pl, dtype=np.float64)
+    return summary_figures(state, pl, positions is not None, periods_per_year)

@@ -22,7 +22,7 @@ from quantumtrade.backtest.engine import (
 )
 from quantumtrade.backtest.strategies import STRATEGIES, StrategyParamError
 from quantumtrade.domain.execution import FixedBps, Percentage, PerShare, Side, quantize_price
-from quantumtrade.domain.metrics import performance_summary
+from quantumtrade.domain.metrics import performance_summary, performance_summary_values
 
 CLOSES = [100, 101, 102, 103, 104, 105, 104, 103, 102, 101]
 CLOSES += [100, 99, 98, 99, 100, 101, 102, 103, 104, 105]
@@ -443,6 +443,19 @@ def test_evaluate_signals_equals_run_backtest_metrics() -> None:
         expected = run_backtest(bars, long_then_short(), config).metrics
         got = evaluate_signals(BarArrays.from_frame(bars), long_then_short(), config)
         assert_same_metrics(got, expected)
+
+
+def test_engine_metrics_are_the_array_summary_of_its_own_equity() -> None:
+    # The kernel summarises each block of equity as it writes it; over three blocks that must
+    # give what the array summary of the finished curve gives, to the bit.
+    result = run_strategy(ohlc_walk(5, 2_500), "sma_crossover", {"allow_short": True})
+    expected = performance_summary_values(
+        result.equity.to_numpy(),
+        trades_pl=result.trades["pnl"].to_numpy(),
+        positions=result.positions.to_numpy(),
+    )
+    assert expected["n_trades"] > 10 and expected["max_drawdown"] > 0.0
+    assert_same_metrics(result.metrics, expected)
 
 
 def test_run_backtest_metrics_match_the_pandas_performance_summary() -> None:

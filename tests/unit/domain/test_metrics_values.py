@@ -118,3 +118,24 @@ def test_max_drawdown_sees_every_new_low_however_close(start: float) -> None:
         want = float(-(equity / np.maximum.accumulate(equity) - 1.0).min())
     got = performance_summary_values(equity)["max_drawdown"]
     assert got == want
+
+
+def test_values_summary_carries_a_drawdown_across_blocks() -> None:
+    # A peak at point 1,000, a fall, and the recovery at point 3,100: the drawdown spans three
+    # of the summary's 1,024-point blocks, and its depth and length must come out whole.
+    equity = np.full(4_000, 100.0)
+    equity[1_000] = 120.0
+    equity[1_001:3_100] = np.linspace(119.0, 90.0, 2_099)
+    equity[3_100:] = 121.0
+    positions = np.zeros(equity.size)
+    positions[500:2_500] = 3.0
+    summary = performance_summary_values(equity, positions=positions)
+    assert summary["max_drawdown_duration"] == 2_100.0
+    assert summary["max_drawdown"] == 1.0 - 90.0 / 120.0
+    assert summary["exposure"] == 2_000 / 4_000
+    assert_same_summary(summary, performance_summary(pd.Series(equity), positions=positions))
+
+
+def test_values_summary_rejects_positions_of_another_length() -> None:
+    with pytest.raises(ValueError, match="one entry per equity point"):
+        performance_summary_values(np.ones(5), positions=np.ones(4))
