@@ -300,8 +300,8 @@ def run_kernel(
 
     ``equity`` and ``position`` (any contents) get the equity and the signed position at each
     close: one slot per bar, or ``SUMMARY_BLOCK`` slots reused block after block when only the
-    metrics are wanted. The caller allocates them, so NumPy's allocator (which asks the kernel
-    for huge pages) backs the two largest arrays. Each block of equity and positions is fed to
+    metrics are wanted. The caller allocates them, so the two largest arrays can be backed by
+    huge pages (``backtest._memory.large_empty``). Each block of equity and positions is fed to
     the running metrics summary ``summary`` (``domain.metrics.summary_start``) as soon as it is
     written, while it is still in cache. The return is (trades, exit reasons).
 

@@ -62,6 +62,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from quantumtrade.backtest import _kernels
+from quantumtrade.backtest._memory import large_empty
 from quantumtrade.backtest.strategies import BoundStrategy, from_dict, get_spec
 from quantumtrade.domain.metrics import (
     SUMMARY_BLOCK,
@@ -292,8 +293,8 @@ def _simulate(
     tick_mode, tick = config.tick_rule()
     fraction = 1.0 if config.sizing == "all_in" else float(config.fraction)
     slots = len(target) if keep else SUMMARY_BLOCK
-    equity = np.empty(slots, dtype=np.float64)
-    position = np.empty(slots, dtype=np.float64)
+    equity = large_empty(slots)
+    position = large_empty(slots)
     summary = summary_start(0.0)
     raw, reasons = _kernels.run_kernel(
         arrays.open,
