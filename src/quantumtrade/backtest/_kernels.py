@@ -269,8 +269,8 @@ def _protect(
     return cash, count + 1, 0, 0.0
 
 
-@njit(cache=True)
-def run_kernel(
+@njit(cache=True, inline="always")
+def _run(
     open_: FloatArray,
     high: FloatArray,
     low: FloatArray,
@@ -295,23 +295,10 @@ def run_kernel(
     equity: FloatArray,
     position: FloatArray,
     summary: FloatArray,
+    has_exits: bool,
 ) -> tuple[FloatArray, Int8Array]:  # pragma: no cover
-    """Trade ``target`` over the bars into ``equity`` and ``position``; return the trades.
-
-    ``equity`` and ``position`` (any contents) get the equity and the signed position at each
-    close: one slot per bar, or ``SUMMARY_BLOCK`` slots reused block after block when only the
-    metrics are wanted. The caller allocates them, so the two largest arrays can be backed by
-    huge pages (``backtest._memory.large_empty``). Each block of equity and positions is fed to
-    the running metrics summary ``summary`` (``domain.metrics.summary_start``) as soon as it is
-    written, while it is still in cache. The return is (trades, exit reasons).
-
-    ``trades`` has one column per closed trade and one row per field, each row contiguous:
-    entry index, exit index, side (+1/-1), qty, entry price, exit price, fees, P&L.
-    ``fees`` holds the six commission parameters.
-    ``stop_loss`` / ``take_profit`` are fractions of the entry price, NaN when off.
-    ``tick_mode`` / ``tick`` pick the tick rule; ``fractional`` sizes to the ledger's quantity
-    step instead of whole shares.
-    """
+    # run_kernel's loop. ``has_exits`` (a stop-loss or take-profit is set) is a constant at
+    # each of run_kernel's two call sites, so each gets a loop without the other's checks.
     n = close.shape[0]
     # Every trade opens where the target changes, so the changes bound the trade count.
     changes = 0
@@ -329,7 +316,6 @@ def run_kernel(
     entry_price = 0.0
     entry_fee = 0.0
     acted = 0  # the target last acted on; a stopped-out trade waits for the signal to change
-    has_exits = not (math.isnan(stop_loss) and math.isnan(take_profit))
     kept = equity.shape[0] == n  # one slot per bar, or one block's slots reused
     for lo in range(0, n, SUMMARY_BLOCK):
         hi = min(lo + SUMMARY_BLOCK, n)
@@ -399,6 +385,64 @@ def run_kernel(
                 position[i - base] = side * qty
         summary_feed(summary, equity[lo - base : hi - base], position[lo - base : hi - base])
     return trades[:, :count], reasons[:count]
+
+
+@njit(cache=True)
+def run_kernel(
+    open_: FloatArray,
+    high: FloatArray,
+    low: FloatArray,
+    close: FloatArray,
+    target: Int8Array,
+    fill_at_close: bool,
+    initial_cash: float,
+    sizing: int,
+    quantity: float,
+    fraction: float,
+    vol_target: float,
+    vol_lookback: int,
+    max_leverage: float,
+    periods_per_year: float,
+    stop_loss: float,
+    take_profit: float,
+    slippage_bps: float,
+    fees: FloatArray,
+    tick_mode: int,
+    tick: float,
+    fractional: bool,
+    equity: FloatArray,
+    position: FloatArray,
+    summary: FloatArray,
+) -> tuple[FloatArray, Int8Array]:  # pragma: no cover
+    """Trade ``target`` over the bars into ``equity`` and ``position``; return the trades.
+
+    ``equity`` and ``position`` (any contents) get the equity and the signed position at each
+    close: one slot per bar, or ``SUMMARY_BLOCK`` slots reused block after block when only the
+    metrics are wanted. The caller allocates them, so the two largest arrays can be backed by
+    huge pages (``backtest._memory.large_empty``). Each block of equity and positions is fed to
+    the running metrics summary ``summary`` (``domain.metrics.summary_start``) as soon as it is
+    written, while it is still in cache. The return is (trades, exit reasons).
+
+    ``trades`` has one column per closed trade and one row per field, each row contiguous:
+    entry index, exit index, side (+1/-1), qty, entry price, exit price, fees, P&L.
+    ``fees`` holds the six commission parameters.
+    ``stop_loss`` / ``take_profit`` are fractions of the entry price, NaN when off.
+    ``tick_mode`` / ``tick`` pick the tick rule; ``fractional`` sizes to the ledger's quantity
+    step instead of whole shares.
+    """
+    if math.isnan(stop_loss) and math.isnan(take_profit):  # no protective exits
+        return _run(
+            open_, high, low, close, target, fill_at_close, initial_cash, sizing, quantity,
+            fraction, vol_target, vol_lookback, max_leverage, periods_per_year, stop_loss,
+            take_profit, slippage_bps, fees, tick_mode, tick, fractional, equity, position,
+            summary, False,
+        )  # fmt: skip
+    return _run(
+        open_, high, low, close, target, fill_at_close, initial_cash, sizing, quantity,
+        fraction, vol_target, vol_lookback, max_leverage, periods_per_year, stop_loss,
+        take_profit, slippage_bps, fees, tick_mode, tick, fractional, equity, position,
+        summary, True,
+    )  # fmt: skip
 
 
 @njit(cache=True, error_model="numpy")
