@@ -271,34 +271,23 @@ def _protect(
 
 @njit(cache=True, inline="always")
 def _run(
-    open_: FloatArray,
-    high: FloatArray,
-    low: FloatArray,
-    close: FloatArray,
+    bars: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
     target: Int8Array,
-    fill_at_close: bool,
-    initial_cash: float,
-    sizing: int,
-    quantity: float,
-    fraction: float,
-    vol_target: float,
-    vol_lookback: int,
-    max_leverage: float,
-    periods_per_year: float,
-    stop_loss: float,
-    take_profit: float,
-    slippage_bps: float,
+    rules: tuple[bool, float, int, float, float, float, int, float, float, float, float, float],
     fees: FloatArray,
-    tick_mode: int,
-    tick: float,
-    fractional: bool,
-    equity: FloatArray,
-    position: FloatArray,
-    summary: FloatArray,
+    ticks: tuple[int, float, bool],
+    out: tuple[FloatArray, FloatArray, FloatArray],
     has_exits: bool,
 ) -> tuple[FloatArray, Int8Array]:  # pragma: no cover
     # run_kernel's loop. ``has_exits`` (a stop-loss or take-profit is set) is a constant at
     # each of run_kernel's two call sites, so each gets a loop without the other's checks.
+    open_, high, low, close = bars
+    (
+        fill_at_close, initial_cash, sizing, quantity, fraction, vol_target, vol_lookback,
+        max_leverage, periods_per_year, stop_loss, take_profit, slippage_bps,
+    ) = rules  # fmt: skip
+    tick_mode, tick, fractional = ticks
+    equity, position, summary = out
     n = close.shape[0]
     # Every trade opens where the target changes, so the changes bound the trade count.
     changes = 0
@@ -430,19 +419,16 @@ def run_kernel(
     ``tick_mode`` / ``tick`` pick the tick rule; ``fractional`` sizes to the ledger's quantity
     step instead of whole shares.
     """
-    if math.isnan(stop_loss) and math.isnan(take_profit):  # no protective exits
-        return _run(
-            open_, high, low, close, target, fill_at_close, initial_cash, sizing, quantity,
-            fraction, vol_target, vol_lookback, max_leverage, periods_per_year, stop_loss,
-            take_profit, slippage_bps, fees, tick_mode, tick, fractional, equity, position,
-            summary, False,
-        )  # fmt: skip
-    return _run(
-        open_, high, low, close, target, fill_at_close, initial_cash, sizing, quantity,
-        fraction, vol_target, vol_lookback, max_leverage, periods_per_year, stop_loss,
-        take_profit, slippage_bps, fees, tick_mode, tick, fractional, equity, position,
-        summary, True,
+    bars = (open_, high, low, close)
+    rules = (
+        fill_at_close, initial_cash, sizing, quantity, fraction, vol_target, vol_lookback,
+        max_leverage, periods_per_year, stop_loss, take_profit, slippage_bps,
     )  # fmt: skip
+    ticks = (tick_mode, tick, fractional)
+    out = (equity, position, summary)
+    if math.isnan(stop_loss) and math.isnan(take_profit):  # no protective exits
+        return _run(bars, target, rules, fees, ticks, out, False)
+    return _run(bars, target, rules, fees, ticks, out, True)
 
 
 @njit(cache=True, error_model="numpy")
