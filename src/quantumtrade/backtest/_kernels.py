@@ -278,7 +278,7 @@ def _run(
     ticks: tuple[int, float, bool],
     out: tuple[FloatArray, FloatArray, FloatArray],
     has_exits: bool,
-) -> tuple[FloatArray, Int8Array]:  # pragma: no cover
+) -> tuple[FloatArray, Int8Array, FloatArray]:  # pragma: no cover
     # run_kernel's loop. ``has_exits`` (a stop-loss or take-profit is set) is a constant at
     # each of run_kernel's two call sites, so each gets a loop without the other's checks.
     open_, high, low, close = bars
@@ -305,10 +305,13 @@ def _run(
     entry_price = 0.0
     entry_fee = 0.0
     acted = 0  # the target last acted on; a stopped-out trade waits for the signal to change
-    kept = equity.shape[0] == n  # one slot per bar, or one block's slots reused
+    # Each output has one slot per bar, or one block's slots reused block after block.
+    equity_kept = equity.shape[0] == n
+    position_kept = position.shape[0] == n
     for lo in range(0, n, SUMMARY_BLOCK):
         hi = min(lo + SUMMARY_BLOCK, n)
-        base = 0 if kept else lo  # the slot of bar lo is lo - base
+        base = 0 if equity_kept else lo  # bar lo's slots are lo - base and lo - held
+        held = 0 if position_kept else lo
         for i in range(lo, hi):
             # The bar's events in order: an order decided at the last close fills at the open;
             # protective exits happen during the bar; an order decided at this close fills at it.
@@ -368,12 +371,13 @@ def _run(
                 )  # fmt: skip
             if side == 0:
                 equity[i - base] = cash
-                position[i - base] = 0.0
+                position[i - held] = 0.0
             else:
                 equity[i - base] = cash + side * _book(qty * close[i], tick_mode)
-                position[i - base] = side * qty
-        summary_feed(summary, equity[lo - base : hi - base], position[lo - base : hi - base])
-    return trades[:, :count], reasons[:count]
+                position[i - held] = side * qty
+        summary_feed(summary, equity[lo - base : hi - base], position[lo - held : hi - held])
+    still_open = np.array([side, qty if side else 0.0, entry_idx if side else 0], dtype=np.float64)
+    return trades[:, :count], reasons[:count], still_open
 
 
 @njit(cache=True)
@@ -402,15 +406,17 @@ def run_kernel(
     equity: FloatArray,
     position: FloatArray,
     summary: FloatArray,
-) -> tuple[FloatArray, Int8Array]:  # pragma: no cover
+) -> tuple[FloatArray, Int8Array, FloatArray]:  # pragma: no cover
     """Trade ``target`` over the bars into ``equity`` and ``position``; return the trades.
 
     ``equity`` and ``position`` (any contents) get the equity and the signed position at each
-    close: one slot per bar, or ``SUMMARY_BLOCK`` slots reused block after block when only the
-    metrics are wanted. The caller allocates them, so the two largest arrays can be backed by
+    close: one slot per bar, or ``SUMMARY_BLOCK`` slots reused block after block where only
+    the metrics need them. The caller allocates them, so the two largest arrays can be backed by
     huge pages (``backtest._memory.large_empty``). Each block of equity and positions is fed to
     the running metrics summary ``summary`` (``domain.metrics.summary_start``) as soon as it is
-    written, while it is still in cache. The return is (trades, exit reasons).
+    written, while it is still in cache. The return is (trades, exit reasons, still open):
+    the last is the side, quantity and entry bar of the position held at the end (zeros when
+    flat), which with the trades gives the position at every close (``fill_positions``).
 
     ``trades`` has one column per closed trade and one row per field, each row contiguous:
     entry index, exit index, side (+1/-1), qty, entry price, exit price, fees, P&L.
@@ -429,6 +435,26 @@ def run_kernel(
     if math.isnan(stop_loss) and math.isnan(take_profit):  # no protective exits
         return _run(bars, target, rules, fees, ticks, out, False)
     return _run(bars, target, rules, fees, ticks, out, True)
+
+
+@njit(cache=True)
+def fill_positions(
+    out: FloatArray,
+    entry: npt.NDArray[np.int64],
+    exit_: npt.NDArray[np.int64],
+    signed: FloatArray,
+    still_open: FloatArray,
+) -> None:  # pragma: no cover
+    """Write into ``out`` the signed position at each close, as ``run_kernel`` holds it.
+
+    A trade holds ``signed`` (side x quantity) from the close of its entry bar up to, not at,
+    the close of its exit bar; ``still_open`` (side, quantity, entry bar) holds to the end.
+    """
+    out[:] = 0.0
+    for k in range(entry.shape[0]):
+        out[entry[k] : exit_[k]] = signed[k]
+    if still_open[0] != 0.0:
+        out[int(still_open[2]) :] = still_open[0] * still_open[1]
 
 
 @njit(cache=True, error_model="numpy")

@@ -55,6 +55,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -193,14 +194,30 @@ class BacktestResult:
     positions), ``side`` (+1 long, -1 short), ``qty`` (shares, positive), ``entry_price``,
     ``exit_price``, ``fees`` (entry + exit commission), ``pnl`` (net of fees) and
     ``exit_reason`` (categorical: ``signal``, ``stop_loss`` or ``take_profit``).
-    ``positions`` is the signed share count held at each close; ``metrics`` is
-    ``performance_summary`` of the equity with the trades' P&L and the positions.
+    ``metrics`` is ``performance_summary`` of the equity with the trades' P&L and the
+    positions. ``still_open`` is the position held at the end, which is in no trade: its side
+    (0 when flat), quantity and entry bar. ``positions``, the signed share count held at each
+    close, is built from the trades and ``still_open`` when first read.
     """
 
     trades: pd.DataFrame
     equity: pd.Series
-    positions: pd.Series
     metrics: dict[str, float]
+    still_open: tuple[int, float, int] = (0, 0.0, 0)
+
+    @cached_property
+    def positions(self) -> pd.Series:
+        """The signed share count held at each close (named ``position``)."""
+        values = large_empty(len(self.equity))
+        side, qty, entry = self.still_open
+        _kernels.fill_positions(
+            values,
+            self.trades["entry_index"].to_numpy(np.int64),
+            self.trades["exit_index"].to_numpy(np.int64),
+            self.trades["side"].to_numpy(np.float64) * self.trades["qty"].to_numpy(np.float64),
+            np.array([side, qty, entry], dtype=np.float64),
+        )
+        return pd.Series(values, index=self.equity.index, name="position", copy=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -287,16 +304,16 @@ def _checked_target(signals: npt.ArrayLike, length: int) -> Int8Array:
 def _simulate(
     arrays: BarArrays, target: Int8Array, config: BacktestConfig, *, keep: bool = True
 ) -> tuple[FloatArray, Int8Array, FloatArray, FloatArray, dict[str, float]]:
-    # The trades, exit reasons, equity and positions (``keep=False``: only the last block's,
-    # for callers that need the metrics alone) and the metrics.
+    # The trades, exit reasons, the position still open at the end, the equity at each close
+    # (``keep=False``: only the last block's, for callers that need the metrics alone) and the
+    # metrics. The positions at each close are only summed into the metrics.
     nan = math.nan
     tick_mode, tick = config.tick_rule()
     fraction = 1.0 if config.sizing == "all_in" else float(config.fraction)
-    slots = len(target) if keep else SUMMARY_BLOCK
-    equity = large_empty(slots)
-    position = large_empty(slots)
+    equity = large_empty(len(target) if keep else SUMMARY_BLOCK)
+    position = np.empty(SUMMARY_BLOCK, dtype=np.float64)
     summary = summary_start(0.0)
-    raw, reasons = _kernels.run_kernel(
+    raw, reasons, still_open = _kernels.run_kernel(
         arrays.open,
         arrays.high,
         arrays.low,
@@ -323,7 +340,7 @@ def _simulate(
         summary,
     )
     metrics = summary_figures(summary, raw[7], True, config.periods_per_year)
-    return raw, reasons, equity, position, metrics
+    return raw, reasons, still_open, equity, metrics
 
 
 def run_backtest(
@@ -342,15 +359,15 @@ def _result(
     arrays: BarArrays, index: pd.Index, signals: npt.ArrayLike, config: BacktestConfig
 ) -> BacktestResult:
     target = _checked_target(signals, len(arrays))
-    raw, reasons, equity_values, position_values, metrics = _simulate(arrays, target, config)
+    raw, reasons, still_open, equity_values, metrics = _simulate(arrays, target, config)
     # The kernel's arrays are fresh and private, so the Series can own them without a copy.
     equity = pd.Series(equity_values, index=index, name="equity", copy=False)
-    positions = pd.Series(position_values, index=index, name="position", copy=False)
+    side, qty, entry = still_open
     return BacktestResult(
         trades=_trade_frame(index, raw, reasons),
         equity=equity,
-        positions=positions,
         metrics=metrics,
+        still_open=(int(side), float(qty), int(entry)),
     )
 
 
@@ -411,7 +428,7 @@ def signal_equity(
 ) -> FloatArray:
     """Backtest ``signals`` over ``arrays`` and return only the equity at each close."""
     config = config or BacktestConfig()
-    return _simulate(arrays, _checked_target(signals, len(arrays)), config)[2]
+    return _simulate(arrays, _checked_target(signals, len(arrays)), config)[3]
 
 
 def strategy_signals(

@@ -458,6 +458,25 @@ def test_engine_metrics_are_the_array_summary_of_its_own_equity() -> None:
     assert_same_metrics(result.metrics, expected)
 
 
+@pytest.mark.parametrize("allow_short", [False, True])
+def test_positions_are_what_the_equity_moves_with(allow_short: bool) -> None:
+    # Filled at the close with costs off, a fill moves no equity, so every bar's equity change
+    # is the position held at the last close times the change of the close: the positions
+    # (built from the trades and the position still open) must account for every move.
+    bars = ohlc_walk(11, 2_500)
+    config = BacktestConfig(fill_timing="close", sizing="fixed_qty", quantity=10.0)
+    result = run_strategy(bars, "sma_crossover", {"allow_short": allow_short}, config)
+    held = result.positions.to_numpy()
+    assert len(result.trades) > 20 and held.shape == (2_500,)
+    assert set(np.unique(held)) == ({0.0, 10.0, -10.0} if allow_short else {0.0, 10.0})
+    moves = np.diff(result.equity.to_numpy())
+    np.testing.assert_allclose(moves, held[:-1] * np.diff(bars["close"].to_numpy()), atol=1e-9)
+    side, qty, entry = result.still_open
+    assert held[-1] == side * qty
+    if side:
+        assert (held[entry:] == side * qty).all() and held[entry - 1] != side * qty
+
+
 def test_run_backtest_metrics_match_the_pandas_performance_summary() -> None:
     result = run_strategy(ohlc_walk(3, 3_000), "macd", {"allow_short": True})
     expected = performance_summary(
