@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
@@ -204,6 +204,11 @@ class BacktestResult:
     equity: pd.Series
     metrics: dict[str, float]
     still_open: tuple[int, float, int] = (0, 0.0, 0)
+    # Each closed trade's entry bar, exit bar and signed quantity, apart from ``trades`` so
+    # that changing the frame does not change the positions.
+    _legs: npt.NDArray[np.float64] = field(
+        default_factory=lambda: np.empty((3, 0)), repr=False, compare=False
+    )
 
     @cached_property
     def positions(self) -> pd.Series:
@@ -212,9 +217,9 @@ class BacktestResult:
         side, qty, entry = self.still_open
         _kernels.fill_positions(
             values,
-            self.trades["entry_index"].to_numpy(np.int64),
-            self.trades["exit_index"].to_numpy(np.int64),
-            self.trades["side"].to_numpy(np.float64) * self.trades["qty"].to_numpy(np.float64),
+            self._legs[0].astype(np.int64),
+            self._legs[1].astype(np.int64),
+            self._legs[2],
             np.array([side, qty, entry], dtype=np.float64),
         )
         return pd.Series(values, index=self.equity.index, name="position", copy=False)
@@ -368,6 +373,7 @@ def _result(
         equity=equity,
         metrics=metrics,
         still_open=(int(side), float(qty), int(entry)),
+        _legs=np.stack([raw[0], raw[1], raw[2] * raw[3]]),
     )
 
 

@@ -353,13 +353,7 @@ def _feed_returns(state: FloatArray, e: FloatArray, m: int) -> None:  # pragma: 
             lanes[1, q] += d * d
             d = min(x, 0.0)
             lanes[2, q] += d * d
-    total = state[_TOTAL]
-    t = total + block_sum  # Neumaier's compensated addition of the block sums
-    if abs(total) >= abs(block_sum):
-        state[_CARRY] += (total - t) + block_sum
-    else:
-        state[_CARRY] += (block_sum - t) + total
-    state[_TOTAL] = t
+    state[_TOTAL], state[_CARRY] = _add(state[_TOTAL], state[_CARRY], block_sum)
     count = state[_RETURNS]
     merged = count + m
     delta = centre - state[_MEAN]
@@ -490,9 +484,11 @@ def performance_summary_values(
 ) -> dict[str, float]:
     """Return ``performance_summary`` of a finite float64 equity array, without pandas.
 
-    The same keys, order and formulas as ``performance_summary`` (no benchmark figures); the
-    sums are compensated, so the results agree with the pandas path to float rounding. Meant
-    for hot loops (backtests, parameter sweeps) where the equity is already an array.
+    The same keys, order and formulas as ``performance_summary`` (no benchmark figures),
+    computed by the running summary (``summary_feed``) in blocks of ``SUMMARY_BLOCK`` points;
+    the results agree with the pandas path to float rounding. Meant for hot loops (backtests,
+    parameter sweeps) where the equity is already an array; the backtest engine feeds the
+    same summary as it runs, with the same blocks, so its metrics are these to the bit.
     """
     values = np.ascontiguousarray(equity, dtype=np.float64)
     if values.ndim != 1:

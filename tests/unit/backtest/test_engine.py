@@ -477,6 +477,14 @@ def test_positions_are_what_the_equity_moves_with(allow_short: bool) -> None:
         assert (held[entry:] == side * qty).all() and held[entry - 1] != side * qty
 
 
+def test_positions_do_not_follow_changes_to_the_trades_frame() -> None:
+    result = run_strategy(ohlc_walk(11, 800), "sma_crossover", {"allow_short": True})
+    result.trades["qty"] = 0.0
+    result.trades.loc[:, "entry_index"] = 0
+    held = result.positions.to_numpy()
+    assert np.count_nonzero(held) > 400 and result.metrics["exposure"] == np.mean(held != 0.0)
+
+
 def test_run_backtest_metrics_match_the_pandas_performance_summary() -> None:
     result = run_strategy(ohlc_walk(3, 3_000), "macd", {"allow_short": True})
     expected = performance_summary(
