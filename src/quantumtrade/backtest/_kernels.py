@@ -305,13 +305,12 @@ def _run(
     entry_price = 0.0
     entry_fee = 0.0
     acted = 0  # the target last acted on; a stopped-out trade waits for the signal to change
-    # Each output has one slot per bar, or one block's slots reused block after block.
+    # The equity has one slot per bar, or one block's slots reused block after block; the
+    # positions always one block's, which the metrics summary reads before the next block.
     equity_kept = equity.shape[0] == n
-    position_kept = position.shape[0] == n
     for lo in range(0, n, SUMMARY_BLOCK):
         hi = min(lo + SUMMARY_BLOCK, n)
-        base = 0 if equity_kept else lo  # bar lo's slots are lo - base and lo - held
-        held = 0 if position_kept else lo
+        base = 0 if equity_kept else lo  # bar lo's equity slot is lo - base
         for i in range(lo, hi):
             # The bar's events in order: an order decided at the last close fills at the open;
             # protective exits happen during the bar; an order decided at this close fills at it.
@@ -371,11 +370,11 @@ def _run(
                 )  # fmt: skip
             if side == 0:
                 equity[i - base] = cash
-                position[i - held] = 0.0
+                position[i - lo] = 0.0
             else:
                 equity[i - base] = cash + side * _book(qty * close[i], tick_mode)
-                position[i - held] = side * qty
-        summary_feed(summary, equity[lo - base : hi - base], position[lo - held : hi - held])
+                position[i - lo] = side * qty
+        summary_feed(summary, equity[lo - base : hi - base], position[: hi - lo])
     still_open = np.array([side, qty if side else 0.0, entry_idx if side else 0], dtype=np.float64)
     return trades[:, :count], reasons[:count], still_open
 
@@ -409,14 +408,16 @@ def run_kernel(
 ) -> tuple[FloatArray, Int8Array, FloatArray]:  # pragma: no cover
     """Trade ``target`` over the bars into ``equity`` and ``position``; return the trades.
 
-    ``equity`` and ``position`` (any contents) get the equity and the signed position at each
-    close: one slot per bar, or ``SUMMARY_BLOCK`` slots reused block after block where only
-    the metrics need them. The caller allocates them, so the two largest arrays can be backed by
-    huge pages (``backtest._memory.large_empty``). Each block of equity and positions is fed to
-    the running metrics summary ``summary`` (``domain.metrics.summary_start``) as soon as it is
-    written, while it is still in cache. The return is (trades, exit reasons, still open):
-    the last is the side, quantity and entry bar of the position held at the end (zeros when
-    flat), which with the trades gives the position at every close (``fill_positions``).
+    ``equity`` (any contents) gets the equity at each close: one slot per bar, or
+    ``SUMMARY_BLOCK`` slots reused block after block where only the metrics need it.
+    ``position`` (``SUMMARY_BLOCK`` slots) gets the signed position at each close of the
+    block in hand, for the metrics. The caller allocates them, so a kept equity curve can be
+    backed by huge pages (``backtest._memory.large_empty``). Each block of equity and
+    positions is fed to the running metrics summary ``summary``
+    (``domain.metrics.summary_start``) as soon as it is written, while it is still in cache.
+    The return is (trades, exit reasons, still open): the last is the side, quantity and
+    entry bar of the position held at the end (zeros when flat), which with the trades gives
+    the position at every close (``fill_positions``).
 
     ``trades`` has one column per closed trade and one row per field, each row contiguous:
     entry index, exit index, side (+1/-1), qty, entry price, exit price, fees, P&L.

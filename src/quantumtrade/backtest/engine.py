@@ -56,7 +56,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -306,12 +306,19 @@ def _checked_target(signals: npt.ArrayLike, length: int) -> Int8Array:
     return target
 
 
+class _Run(NamedTuple):
+    raw: FloatArray  # the trades, field-major (run_kernel's rows)
+    reasons: Int8Array
+    still_open: FloatArray  # side, quantity and entry bar of the position held at the end
+    equity: FloatArray  # at each close, or only the last block's (keep=False)
+    metrics: dict[str, float]
+
+
 def _simulate(
     arrays: BarArrays, target: Int8Array, config: BacktestConfig, *, keep: bool = True
-) -> tuple[FloatArray, Int8Array, FloatArray, FloatArray, dict[str, float]]:
-    # The trades, exit reasons, the position still open at the end, the equity at each close
-    # (``keep=False``: only the last block's, for callers that need the metrics alone) and the
-    # metrics. The positions at each close are only summed into the metrics.
+) -> _Run:
+    # ``keep=False`` is for callers that need the metrics alone: no equity curve is kept. The
+    # positions at each close are only summed into the metrics.
     nan = math.nan
     tick_mode, tick = config.tick_rule()
     fraction = 1.0 if config.sizing == "all_in" else float(config.fraction)
@@ -345,7 +352,7 @@ def _simulate(
         summary,
     )
     metrics = summary_figures(summary, raw[7], True, config.periods_per_year)
-    return raw, reasons, still_open, equity, metrics
+    return _Run(raw, reasons, still_open, equity, metrics)
 
 
 def run_backtest(
@@ -426,7 +433,7 @@ def evaluate_signals(
     """Backtest ``signals`` over ``arrays`` and return only the metrics (no DataFrames)."""
     config = config or BacktestConfig()
     target = _checked_target(signals, len(arrays))
-    return _simulate(arrays, target, config, keep=False)[4]
+    return _simulate(arrays, target, config, keep=False).metrics
 
 
 def signal_equity(
@@ -434,7 +441,7 @@ def signal_equity(
 ) -> FloatArray:
     """Backtest ``signals`` over ``arrays`` and return only the equity at each close."""
     config = config or BacktestConfig()
-    return _simulate(arrays, _checked_target(signals, len(arrays)), config)[3]
+    return _simulate(arrays, _checked_target(signals, len(arrays)), config).equity
 
 
 def strategy_signals(

@@ -309,10 +309,10 @@ def performance_summary(
 SUMMARY_BLOCK = 1024
 _LANES = 8
 (
-    _FIRST, _LAST, _POINTS, _RETURNS, _TOTAL, _CARRY, _MEAN, _SPREAD, _DOWN,
+    _FIRST, _LAST, _POINTS, _TOTAL, _CARRY, _MEAN, _SPREAD, _DOWN,
     _PEAK, _PEAK_AT, _DEEPEST, _FLOOR, _LONGEST, _UNDERWATER, _HELD, _SHIFT,
-) = range(17)  # fmt: skip
-_SLOTS = 17
+) = range(16)  # fmt: skip
+_SLOTS = 16
 
 
 @njit(cache=True)
@@ -354,13 +354,12 @@ def _feed_returns(state: FloatArray, e: FloatArray, m: int) -> None:  # pragma: 
             d = min(x, 0.0)
             lanes[2, q] += d * d
     state[_TOTAL], state[_CARRY] = _add(state[_TOTAL], state[_CARRY], block_sum)
-    count = state[_RETURNS]
+    count = max(state[_POINTS] - 1.0, 0.0)  # the returns summed so far
     merged = count + m
     delta = centre - state[_MEAN]
     state[_MEAN] += delta * m / merged
     state[_SPREAD] += lanes[1].sum() + delta * delta * count * m / merged
     state[_DOWN] += lanes[2].sum()
-    state[_RETURNS] = merged
 
 
 @njit(cache=True, error_model="numpy", inline="always")
